@@ -160,3 +160,32 @@ export interface SimulationResult {
   /** overflowTokens / demandTokens. */
   readonly overflowShare: number;
 }
+
+/**
+ * Everything the cost model needs about one deployed workload. The CLI builds it from the
+ * stack config (through `servingPlan`); the policy gate builds it from the resources about
+ * to be deployed. Same facts, same numbers.
+ */
+export interface WorkloadFacts {
+  readonly profile: import("./schema").WorkloadProfile;
+  /** Instance types the workload's node pool may launch; Karpenter picks the cheapest that fits. */
+  readonly instanceTypes: readonly string[];
+  readonly capacityType: CapacityType;
+  readonly gpusPerReplica: number;
+  readonly autoscaler: AutoscalerPolicy;
+  /** vLLM `--gpu-memory-utilization`. */
+  readonly gpuMemoryUtilization: number;
+  /** Measured tokens/s per replica; wins over the roofline. */
+  readonly measuredTokensPerSecond?: number;
+  /** USD per replica-hour; wins over the catalog. */
+  readonly hourlyPriceUsd?: number;
+}
+
+/** Stack-wide facts that set fixed costs and price adjustments. */
+export interface StackContext {
+  readonly economics: import("./schema").EconomicsConfig;
+  /** EKS Auto Mode adds its management fee on top of instance prices. */
+  readonly autoMode: boolean;
+  /** Owned workloads sharing the fixed costs (control plane, staff, monitoring) equally. */
+  readonly ownedWorkloadCount: number;
+}

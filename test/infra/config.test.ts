@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { loadStackConfigFile, parseStackConfig, StackConfigError, namespaceValuesFromEngine } from "../../infra/config";
+import { DEV_STACK_FILE, tempProject, writeStackVariant } from "../fixtures/stack-files";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof StackConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a StackConfigError");
+}
+
+describe("stack config", () => {
+  it("accepts the shipped dev stack with its three classic workloads", () => {
+    const config = loadStackConfigFile(DEV_STACK_FILE);
+    expect(config.environment).toBe("dev");
+    expect(config.workloads.map((w) => [w.name, w.tier])).toEqual([
+      ["ticket-classifier", "batch"],
+      ["document-processing", "batch"],
+      ["support-chat", "interactive"],
+    ]);
+  });
+
+  it("names the stack file and the full key path of a bad value", () => {
+    const { dir, cleanup } = tempProject();
+    try {
+      const file = writeStackVariant(dir, "bad", (doc) => {
+        const workloads = doc.config["gpu-inference:workloads"] as { traffic: { requestsPerMonth: number } }[];
+        workloads[1]!.traffic.requestsPerMonth = -5;
+      });
+      expect(problemsOf(() => loadStackConfigFile(file))).toEqual([
+        "Pulumi.bad.yaml: gpu-inference:workloads[1].traffic.requestsPerMonth: expected a positive number",
+      ]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("lists every problem at once", () => {
+    const problems = problemsOf(() =>
+      parseStackConfig(
+        {
+          environment: "qa",
+          cluster: { name: "dev", gpuPools: [{ name: "p", instanceTypes: ["g6.xlarge"], gpuLimit: 0 }] },
+          tenants: [{ name: "t", gpuQuota: 1 }],
+          workloads: [],
+          typo: true,
+        },
+        "Pulumi.x.yaml",
+      ),
+    );
+    expect(problems).toEqual([
+      "Pulumi.x.yaml: gpu-inference:environment: expected dev, staging or prod",
+      "Pulumi.x.yaml: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1",
+      'Pulumi.x.yaml: gpu-inference: unknown key "typo"; check the spelling against the README\'s config reference',
+    ]);
+  });
+
+  it("refuses a workload pointing at a missing tenant or pool, and interactive scale-to-zero", () => {
+    const config = loadStackConfigFile(DEV_STACK_FILE);
+    const values = JSON.parse(JSON.stringify(config)) as { workloads: { tenant: string; serving: { gpuPool: string; minReplicas: number } }[] };
+    values.workloads[0]!.tenant = "nobody";
+    values.workloads[1]!.serving.gpuPool = "h100";
+    values.workloads[2]!.serving.minReplicas = 0;
+    const problems = problemsOf(() => parseStackConfig(values, "Pulumi.dev.yaml"));
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^Pulumi\.dev\.yaml: gpu-inference:workloads\[0\]\.tenant: no tenant named "nobody"/);
+    expect(problems[1]).toMatch(/^Pulumi\.dev\.yaml: gpu-inference:workloads\[1\]\.serving\.gpuPool: no GPU pool named "h100"/);
+    expect(problems[2]).toMatch(/^Pulumi\.dev\.yaml: gpu-inference:workloads\[2\]\.serving\.minReplicas: expected at least 1 for an interactive tier/);
+  });
+
+  it("reports invalid YAML with the file and line", () => {
+    const { dir, cleanup } = tempProject();
+    try {
+      const file = path.join(dir, "Pulumi.broken.yaml");
+      fs.writeFileSync(file, "config:\n  gpu-inference:environment: [dev\n");
+      const problems = problemsOf(() => loadStackConfigFile(file));
+      expect(problems[0]).toMatch(/^Pulumi\.broken\.yaml:\d+: invalid YAML/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("never reads a secret key from plain config, and decodes engine values", () => {
+    const values = namespaceValuesFromEngine({
+      "gpu-inference:environment": "dev",
+      "gpu-inference:huggingFaceToken": "hf_secret_value",
+      "gpu-inference:cluster": '{"name":"c"}',
+      "aws:region": "us-east-1",
+    });
+    expect(values).toEqual({ environment: "dev", cluster: { name: "c" } });
+  });
+});
