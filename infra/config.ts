@@ -9,6 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { API_PRICES, INSTANCE_TYPES, MODELS } from "../policies/economics/catalog";
+import { PRICE_KEY } from "../policies/economics/catalog/instances";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
@@ -46,9 +48,24 @@ export const clusterSchema = z.strictObject({
   /** Who provisions nodes: EKS Auto Mode (AWS runs Karpenter, drivers, device plugin) or self-managed Karpenter. @default "auto-mode" */
   nodeProvisioning: z.enum(["auto-mode", "karpenter"]).default("auto-mode"),
   /** CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private. @default [] */
-  endpointPublicAccessCidrs: z.array(z.cidrv4({ error: "expected an IPv4 CIDR such as 203.0.113.0/24" })).default([]),
+  endpointPublicAccessCidrs: z
+    .array(
+      z
+        .cidrv4({ error: "expected an IPv4 CIDR such as 203.0.113.0/24" })
+        .refine((cidr) => !cidr.endsWith("/0"), { error: "a /0 opens the API endpoint to the whole internet; list your office or CI CIDRs, or leave the list empty for a private endpoint" }),
+    )
+    .default([]),
   /** GPU node pools. */
   gpuPools: z.array(gpuPoolSchema).min(1, { error: "expected at least one GPU pool" }),
+  /** Team that owns the cluster, for the `team` cost-allocation tag on every AWS resource. @default "platform" */
+  team: z.string().min(1, { error: "expected a team name" }).default("platform"),
+  /**
+   * IAM roles granted cluster admin through explicit EKS access entries (the creator gets none); the role
+   * that runs `pulumi up` must be one of them to apply the cluster's Kubernetes objects. @default []
+   */
+  adminRoleArns: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "expected an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin" }))
+    .default([]),
 });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
@@ -109,6 +126,7 @@ export const stackConfigSchema = z
     reportDuplicates(config.cluster.gpuPools.map((p) => p.name), ["cluster", "gpuPools"], ctx);
     reportDuplicates(config.tenants.map((t) => t.name), ["tenants"], ctx);
     reportDuplicates(config.workloads.map((w) => w.name), ["workloads"], ctx);
+    checkCatalogReferences(config, ctx);
     config.workloads.forEach((workload, i) => {
       const at = (...rest: (string | number)[]) => ["workloads", i, ...rest];
       if (!tenants.has(workload.tenant)) {
@@ -135,6 +153,61 @@ export const stackConfigSchema = z
     });
   });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** Everything the cost model must look up exists in the catalog, or the config supplies it. */
+function checkCatalogReferences(config: Pick<StackConfigInput, "cluster" | "economics" | "workloads">, ctx: z.RefinementCtx): void {
+  const instances = new Map(INSTANCE_TYPES.map((i) => [i.id, i]));
+  const pricedByOverride = config.economics.priceOverrides.instances;
+  config.cluster.gpuPools.forEach((pool, p) => {
+    pool.instanceTypes.forEach((id, t) => {
+      const instance = instances.get(id);
+      const at = ["cluster", "gpuPools", p, "instanceTypes", t];
+      if (instance === undefined) {
+        ctx.addIssue({ code: "custom", path: at, message: `"${id}" is not a GPU instance type in the catalog; expected one of ${[...instances.keys()].join(", ")}` });
+        return;
+      }
+      const key = PRICE_KEY[pool.capacityType];
+      const everyWorkloadPinsPrice = config.workloads.filter((w) => w.serving.gpuPool === pool.name).every((w) => w.serving.hourlyPriceUsd !== undefined);
+      if (instance.usdPerHour[key] === null && pricedByOverride[id]?.[key] === undefined && !everyWorkloadPinsPrice) {
+        ctx.addIssue({
+          code: "custom",
+          path: at,
+          message: `the catalog has no ${pool.capacityType} price for ${id}; set economics.priceOverrides.instances["${id}"].${key} or serving.hourlyPriceUsd`,
+        });
+      }
+    });
+  });
+  const models = new Set(MODELS.map((m) => m.id));
+  const apis = new Set(API_PRICES.map((a) => a.id));
+  config.workloads.forEach((workload, i) => {
+    if (workload.model.architecture === undefined && !models.has(workload.model.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workloads", i, "model", "id"],
+        message: `"${workload.model.id}" is not in the built-in model catalog; add model.architecture (layers, hiddenSize, attentionHeads, kvHeads, parametersBillions, maxContextTokens) or use one of ${[...models].join(", ")}`,
+      });
+    }
+    const { catalogId, pricePerMillion } = workload.api;
+    if (catalogId !== undefined && pricePerMillion === undefined && !apis.has(catalogId) && config.economics.priceOverrides.api[catalogId] === undefined) {
+      ctx.addIssue({ code: "custom", path: ["workloads", i, "api", "catalogId"], message: `"${catalogId}" is not in the API price catalog; give api.pricePerMillion or use a catalog id such as gpt-4.1-mini` });
+    }
+    const pool = config.cluster.gpuPools.find((candidate) => candidate.name === workload.serving.gpuPool);
+    const widest = Math.max(0, ...(pool?.instanceTypes ?? []).map((id) => instances.get(id)?.gpuCount ?? 0));
+    if (pool !== undefined && widest > 0 && workload.serving.gpusPerReplica > widest) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workloads", i, "serving", "gpusPerReplica"],
+        message: `pool ${pool.name}'s largest instance has ${widest} GPU(s); a replica cannot span nodes, so use at most ${widest} or add a larger instance type`,
+      });
+    }
+  });
+}
+
+type StackConfigInput = {
+  cluster: z.infer<typeof clusterSchema>;
+  economics: z.infer<typeof economicsConfigSchema>;
+  workloads: z.infer<typeof workloadSchema>[];
+};
 
 function reportDuplicates(names: string[], at: (string | number)[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();

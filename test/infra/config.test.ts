@@ -94,4 +94,31 @@ describe("stack config", () => {
     });
     expect(values).toEqual({ environment: "dev", cluster: { name: "c" } });
   });
+
+  it("refuses references the catalog cannot price or size, naming each key", () => {
+    const config = loadStackConfigFile(DEV_STACK_FILE);
+    const values = JSON.parse(JSON.stringify(config)) as {
+      cluster: { gpuPools: { instanceTypes: string[] }[] };
+      workloads: { model: { id: string }; api: { catalogId?: string }; serving: { gpusPerReplica: number } }[];
+    };
+    values.cluster.gpuPools[0]!.instanceTypes = ["g9.mega"];
+    values.workloads[0]!.model.id = "acme/secret-model";
+    values.workloads[1]!.api.catalogId = "gpt-99";
+    const problems = problemsOf(() => parseStackConfig(values, "Pulumi.dev.yaml"));
+    expect(problems.map((p) => p.split(": ").slice(0, 2).join(": "))).toEqual([
+      "Pulumi.dev.yaml: gpu-inference:cluster.gpuPools[0].instanceTypes[0]",
+      "Pulumi.dev.yaml: gpu-inference:workloads[0].model.id",
+      "Pulumi.dev.yaml: gpu-inference:workloads[1].api.catalogId",
+    ]);
+    expect(problems[1]).toContain("add model.architecture");
+  });
+
+  it("refuses a replica wider than any instance in its pool", () => {
+    const config = loadStackConfigFile(DEV_STACK_FILE);
+    const values = JSON.parse(JSON.stringify(config)) as { workloads: { serving: { gpusPerReplica: number } }[] };
+    values.workloads[0]!.serving.gpusPerReplica = 2; // l4-spot: g6.xlarge and g6.2xlarge carry one L4 each
+    expect(problemsOf(() => parseStackConfig(values, "Pulumi.dev.yaml"))).toEqual([
+      "Pulumi.dev.yaml: gpu-inference:workloads[0].serving.gpusPerReplica: pool l4-spot's largest instance has 1 GPU(s); a replica cannot span nodes, so use at most 1 or add a larger instance type",
+    ]);
+  });
 });
