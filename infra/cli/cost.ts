@@ -1,0 +1,69 @@
+/**
+ * `npm run cost -- --stack <name>`: owned vs API cost, break-even and verdict for every
+ * workload of a stack, before any cloud spend. Exit 0 on success, 2 on invalid config.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command, CommanderError } from "commander";
+import { evaluateStack } from "../stack-economics";
+import { renderCostChartSvg } from "./chart";
+import { EXIT, loadSelectedStack, parseFormat, runCommand, UsageError } from "./common";
+import { costJson, costMarkdown, costTable } from "./cost-report";
+
+interface CostOptions {
+  stack?: string;
+  config?: string;
+  format: string;
+  chart?: string;
+}
+
+export function costCommand(): Command {
+  return new Command("cost")
+    .description("Owned vs API cost, break-even utilization and a verdict for each workload of a stack")
+    .option("-s, --stack <name>", "stack name: reads Pulumi.<name>.yaml")
+    .option("-c, --config <file>", "a stack file to read instead of Pulumi.<stack>.yaml")
+    .option("-f, --format <format>", "table | markdown | json", "table")
+    .option("--chart <file.svg>", "also write an SVG chart of cost against utilization")
+    .addHelpText("after", "\nExit codes: 0 success, 2 invalid config or usage.")
+    .exitOverride()
+    .action(async (options: CostOptions) => {
+      await runCommand(async () => {
+        const format = parseFormat(options.format);
+        const { stack, config } = loadSelectedStack(options);
+        const evaluation = evaluateStack(config, stack);
+        if (options.chart !== undefined) {
+          const target = path.resolve(options.chart);
+          const svg = await renderCostChartSvg(evaluation);
+          // Write beside, then rename: a failed run never leaves half a chart.
+          const partial = `${target}.partial-${process.pid}`;
+          fs.writeFileSync(partial, svg);
+          fs.renameSync(partial, target);
+        }
+        const out =
+          format === "json" ? JSON.stringify(costJson(evaluation), null, 2) : format === "markdown" ? costMarkdown(evaluation) : costTable(evaluation, { color: process.stdout.isTTY === true });
+        process.stdout.write(`${out}\n`);
+        if (options.chart !== undefined && format !== "json") process.stderr.write(`chart written to ${options.chart}\n`);
+        return EXIT.ok;
+      });
+    });
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await costCommand().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message; usage mistakes are exit 2 like bad config
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.invalidConfig;
+      return;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).catch((error: unknown) => {
+    process.stderr.write(`error: ${error instanceof UsageError ? error.message : String(error)}\n`);
+    process.exitCode = EXIT.violation;
+  });
+}
