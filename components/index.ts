@@ -1,0 +1,2 @@
+export * from "./gpu-cluster";
+export * from "./tenant";

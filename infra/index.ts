@@ -1,0 +1,66 @@
+/**
+ * The Pulumi program: reads the stack config once, then assembles the components.
+ * Per-workload serving plugs in below the tenants: look up `tenantsByName.get(w.tenant)` and
+ * `cluster.poolTargets[w.serving.gpuPool]`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuCluster, Tenant } from "../components";
+import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+
+const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
+const config = parseStackConfig(namespaceValuesFromEngine(pulumi.runtime.allConfig()), stackFile);
+
+if (config.cluster.adminRoleArns.length === 0) {
+  void pulumi.log.warn(
+    `${stackFile}: ${CONFIG_NAMESPACE}:cluster.adminRoleArns is empty: the cluster grants no one admin, so \`pulumi up\` cannot apply its Kubernetes objects; add the role you deploy with`,
+  );
+}
+
+/** Every AWS resource gets the cost-allocation tags through the provider's default tags. */
+const awsProvider = new aws.Provider("aws", {
+  region: config.cluster.region as aws.Region,
+  defaultTags: {
+    tags: {
+      environment: config.environment,
+      workload: "gpu-inference",
+      team: config.cluster.team,
+      cluster: config.cluster.name,
+      "managed-by": "pulumi",
+    },
+  },
+});
+
+const cluster = new GpuCluster(config.cluster.name, {
+  clusterName: config.cluster.name,
+  environment: config.environment,
+  region: config.cluster.region,
+  kubernetesVersion: config.cluster.kubernetesVersion,
+  nodeProvisioning: config.cluster.nodeProvisioning,
+  endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
+  adminRoleArns: config.cluster.adminRoleArns,
+  gpuPools: config.cluster.gpuPools,
+}, { providers: { aws: awsProvider } });
+
+/** Tenants by name: serving components deploy into `tenantsByName.get(workload.tenant)`. */
+const tenantsByName: ReadonlyMap<string, Tenant> = new Map(
+  config.tenants.map((t) => [
+    t.name,
+    new Tenant(t.name, { name: t.name, team: t.team, gpuQuota: t.gpuQuota, cluster: cluster.tenantRef }, { providers: { aws: awsProvider } }),
+  ]),
+);
+
+// --- stack outputs ---
+export const clusterName = cluster.clusterName;
+export const kubeconfig = cluster.kubeconfig;
+export const vpcId = cluster.vpcId;
+export const weightsBucketName = cluster.weightsBucketName;
+export const prometheusUrl = cluster.prometheusUrl;
+export const kedaOperatorRoleArn = cluster.kedaOperatorRoleArn;
+export const gpuPools = cluster.poolTargets;
+export const tenants = Object.fromEntries(
+  [...tenantsByName].map(([name, tenant]) => [
+    name,
+    { namespace: tenant.namespaceName, serviceAccount: tenant.serviceAccountName, roleArn: tenant.roleArn, gpuQuota: tenant.gpuQuota, queueNamePrefix: tenant.queueNamePrefix },
+  ]),
+);
