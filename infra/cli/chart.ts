@@ -61,6 +61,11 @@ export function costChartSpec(evaluation: StackEvaluation): Record<string, unkno
         mark: { type: "point", shape: "diamond", size: 120, filled: true, color: "#2ca02c" },
         encoding: { x, y, tooltip: { field: "label" } },
       });
+      layers.push({
+        data: { values: [{ utilization: w.breakEvenUtilization, usd: w.apiMonthlyUsd * (1 - w.simulation.overflowShare), label: `break-even ${percent(w.breakEvenUtilization)}` }] },
+        mark: { type: "text", align: "left", dx: 8, dy: 12, color: "#2ca02c" },
+        encoding: { x, y, text: { field: "label" } },
+      });
     }
     layers.push(
       {
@@ -75,7 +80,7 @@ export function costChartSpec(evaluation: StackEvaluation): Record<string, unkno
       },
     );
     return {
-      title: { text: `${w.name} (${w.tier}) — ${w.verdict}`, subtitle: `owned ${money(w.ownedMonthlyUsd)}/mo vs API ${money(w.apiMonthlyUsd)}/mo at ${percent(w.targetOwnedShare)} owned` },
+      title: { text: `${w.name} (${w.tier}) — ${w.verdict}`, subtitle: [`owned ${money(w.ownedMonthlyUsd)}/mo vs API ${money(w.apiMonthlyUsd)}/mo at ${percent(w.targetOwnedShare)} owned`, breakEvenNote(w)].filter((line) => line !== "") },
       width: 520,
       height: 220,
       layer: layers,
@@ -102,6 +107,13 @@ export async function renderCostChartSvg(evaluation: StackEvaluation): Promise<s
   } finally {
     view.finalize();
   }
+}
+
+function breakEvenNote(w: WorkloadRow): string {
+  if (!w.capacity.fits) return "the model does not fit this shape: nothing can be served";
+  if (w.breakEvenUtilization === null) return "no break-even: fixed costs alone exceed the API bill";
+  if (w.breakEvenUtilization > 1) return `no break-even: it would need ${percent(w.breakEvenUtilization)} utilization`;
+  return "";
 }
 
 function money(x: number): string {
