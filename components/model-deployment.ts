@@ -1,0 +1,140 @@
+/**
+ * ModelDeployment: one owned workload from the stack config, served in its tenant's namespace.
+ *
+ * interactive: VllmServer + QueueAutoscaler (ScaledObject on the Prometheus queue depth).
+ * batch:       BatchQueue (SQS, DLQ, IAM) + QueueAutoscaler (ScaledJob on the SQS depth).
+ *
+ * The ServingPlan is computed once here with `servingPlan(...)` — the function the cost model
+ * simulates — and handed to every child, so the deployed bounds and GPUs are the simulated ones.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig, WorkloadConfig } from "../infra/config";
+import { servingPlan, type ServingPlan } from "../infra/serving-plan";
+import { BatchQueue, type OidcIdentity } from "./batch-queue";
+import type { GpuPlacement } from "./internal/vllm-pod";
+import { QueueAutoscaler } from "./queue-autoscaler";
+import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
+
+/** The tenant a workload runs in (from the Tenant component). */
+export interface TenantTarget {
+  /** Namespace (maps to `metadata.namespace` of every Kubernetes child). */
+  readonly namespace: pulumi.Input<string>;
+  /** Service account of the interactive engine pods. @default - the namespace's `default` account */
+  readonly serviceAccountName?: pulumi.Input<string>;
+}
+
+/** AWS facts the batch tier needs (from the GpuCluster component). */
+export interface BatchInfrastructure {
+  /** Region of the queue (maps to the KEDA trigger's `awsRegion`). */
+  readonly region: string;
+  /** The cluster's IRSA OIDC provider. */
+  readonly oidc: OidcIdentity;
+  /** Bucket of batch inputs and outputs. */
+  readonly bucketName: pulumi.Input<string>;
+}
+
+export interface ModelDeploymentArgs {
+  /** The validated stack config. */
+  readonly config: StackConfig;
+  /** The workload to serve (one of `config.workloads`). */
+  readonly workload: WorkloadConfig;
+  /**
+   * Weights' size, GiB: sizes the default cold start and the model cache.
+   * INTEGRATION POINT: pass `weightGiB(resolveArchitecture(model), precision)` from `policies/economics`
+   * once the catalog lands, so `npm run cost` and the deployment agree on the cold start.
+   */
+  readonly weightGiB: number;
+  readonly tenant: TenantTarget;
+  /** The workload's GPU pool: node selector and taint tolerations (from the GpuCluster component). */
+  readonly placement: GpuPlacement;
+  /** Hugging Face token (a Pulumi secret). @default - no token */
+  readonly huggingFaceToken?: pulumi.Input<string>;
+  /** Where the weights come from. @default - the Hugging Face hub, `workload.model.id` */
+  readonly weights?: WeightSource;
+  /** Prometheus KEDA queries (maps to the trigger's `serverAddress`). @default - `QUEUE_AUTOSCALER_DEFAULTS.interactive.prometheusServerAddress` */
+  readonly prometheusServerAddress?: string;
+  /** Labels the Prometheus' PodMonitor selector matches. @default {} */
+  readonly podMonitorLabels?: Readonly<Record<string, string>>;
+  /** Pods allowed to reach the engines. @default - `VLLM_SERVER_DEFAULTS.clients` */
+  readonly clients?: EngineClients;
+  /** Required for batch workloads. */
+  readonly batch?: BatchInfrastructure;
+}
+
+export class ModelDeployment extends pulumi.ComponentResource {
+  public readonly plan: ServingPlan;
+  public readonly server?: VllmServer;
+  public readonly batchQueue?: BatchQueue;
+  public readonly autoscaler: QueueAutoscaler;
+  /** Interactive tiers: the OpenAI-compatible base URL in the cluster. */
+  public readonly endpoint?: pulumi.Output<string>;
+  /** Batch tiers: the SQS queue URL jobs are submitted to. */
+  public readonly queueUrl?: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gpu-inference:serving:ModelDeployment", name, {}, opts);
+    const { tenant: _tenant, serving: _serving, ...profile } = args.workload;
+    this.plan = servingPlan(args.config, args.workload, args.weightGiB);
+    const child = { parent: this };
+    const engineArgs = {
+      plan: this.plan,
+      profile,
+      placement: args.placement,
+      weightGiB: args.weightGiB,
+      ...(args.weights !== undefined ? { weights: args.weights } : {}),
+    };
+
+    if (this.plan.tier === "interactive") {
+      this.server = new VllmServer(
+        name,
+        {
+          ...engineArgs,
+          namespace: args.tenant.namespace,
+          ...(args.tenant.serviceAccountName !== undefined ? { serviceAccountName: args.tenant.serviceAccountName } : {}),
+          ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
+          ...(args.podMonitorLabels !== undefined ? { podMonitorLabels: args.podMonitorLabels } : {}),
+          ...(args.clients !== undefined ? { clients: args.clients } : {}),
+        },
+        child,
+      );
+      this.autoscaler = new QueueAutoscaler(
+        name,
+        {
+          tier: "interactive",
+          target: this.server.scaleTarget,
+          ...(args.prometheusServerAddress !== undefined ? { prometheusServerAddress: args.prometheusServerAddress } : {}),
+        },
+        child,
+      );
+      this.endpoint = this.server.endpoint;
+    } else {
+      if (args.batch === undefined) {
+        throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" is a batch tier; expected \`batch\` (region, OIDC provider, bucket) from the cluster`);
+      }
+      this.batchQueue = new BatchQueue(
+        name,
+        { plan: this.plan, namespace: args.tenant.namespace, region: args.batch.region, oidc: args.batch.oidc, bucketName: args.batch.bucketName },
+        child,
+      );
+      const { profile: validated, engine, pod } = resolveVllmWorkload(`ModelDeployment ${name}`, engineArgs);
+      this.autoscaler = new QueueAutoscaler(
+        name,
+        {
+          tier: "batch",
+          queue: this.batchQueue.target,
+          job: {
+            namespace: args.tenant.namespace,
+            plan: this.plan,
+            profile: validated,
+            engine,
+            pod,
+            ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
+          },
+        },
+        child,
+      );
+      this.queueUrl = this.batchQueue.target.queueUrl;
+    }
+    this.registerOutputs({ server: this.server, batchQueue: this.batchQueue, autoscaler: this.autoscaler, endpoint: this.endpoint, queueUrl: this.queueUrl });
+  }
+}
