@@ -3,6 +3,7 @@
  * the user — every problem listed, no stack trace, a documented exit code.
  */
 import * as path from "node:path";
+import { CommanderError, type Command } from "commander";
 import { loadStackConfigFile, stackFilePath, StackConfigError, type StackConfig } from "../config";
 
 export const EXIT = { ok: 0, violation: 1, invalidConfig: 2 } as const;
@@ -60,4 +61,18 @@ export async function runCommand(body: () => Promise<number> | number): Promise<
 export function parseFormat(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, got "${value}"`);
   return value as Format;
+}
+
+/** Parse argv with a command and map commander's own usage errors (already printed) to exit 2. */
+export async function runCli(command: Command, argv: string[] = process.argv): Promise<void> {
+  try {
+    await command.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.invalidConfig;
+      return;
+    }
+    process.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
+    process.exitCode = EXIT.violation;
+  }
 }

@@ -4,10 +4,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { evaluateStack } from "../stack-economics";
 import { renderCostChartSvg } from "./chart";
-import { EXIT, loadSelectedStack, parseFormat, runCommand, UsageError } from "./common";
+import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand } from "./common";
 import { costJson, costMarkdown, costTable } from "./cost-report";
 
 interface CostOptions {
@@ -48,22 +48,4 @@ export function costCommand(): Command {
     });
 }
 
-async function main(argv: string[]): Promise<void> {
-  try {
-    await costCommand().parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander already printed its message; usage mistakes are exit 2 like bad config
-      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.invalidConfig;
-      return;
-    }
-    throw error;
-  }
-}
-
-if (require.main === module) {
-  void main(process.argv).catch((error: unknown) => {
-    process.stderr.write(`error: ${error instanceof UsageError ? error.message : String(error)}\n`);
-    process.exitCode = EXIT.violation;
-  });
-}
+if (require.main === module) void runCli(costCommand());
