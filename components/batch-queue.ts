@@ -1,39 +1,31 @@
 /**
  * BatchQueue: the AWS side of a batch-tier workload — an encrypted SQS queue of batch jobs with a
- * dead-letter queue, and two least-privilege IAM roles assumed through IRSA:
- *
- * - the job role (the batch pods' service account): receive / extend / delete messages on exactly
- *   this queue, read objects under the input prefix, write objects under the output prefix;
- * - the scaler role (KEDA's operator assumes it): read this queue's attributes, nothing else.
+ * dead-letter queue, and a least-privilege IAM role for the batch pods (EKS Pod Identity): receive,
+ * extend and delete messages on exactly this queue, read objects under the input prefix, write
+ * objects under the output prefix. KEDA reads the queue depth with the cluster's KEDA operator role,
+ * which covers every `<cluster>-*` queue; the queue name carries the tenant's `<cluster>-<tenant>-` prefix.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServingPlan } from "../infra/serving-plan";
+import type { TenantClusterRef } from "./internal/cluster-contract";
+import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
 
-/** IRSA: the cluster's OIDC provider, whose tokens the roles trust. */
-export interface OidcIdentity {
-  /** ARN of the cluster's IAM OIDC provider (maps to the trust policy's `Principal.Federated`). */
-  readonly providerArn: pulumi.Input<string>;
-  /** Issuer URL without `https://`, such as `oidc.eks.us-east-1.amazonaws.com/id/ABC` (the trust condition keys). */
-  readonly issuerHostPath: pulumi.Input<string>;
-}
+/** What the batch tier needs from the cluster (a subset of `GpuCluster.tenantRef`). */
+export type BatchClusterRef = Pick<TenantClusterRef, "clusterName" | "region" | "accountId" | "partition" | "weightsBucketArn" | "weightsKeyArn">;
 
 /** What the batch autoscaler needs from the queue. */
 export interface BatchQueueTarget {
   readonly queueUrl: pulumi.Output<string>;
   readonly queueArn: pulumi.Output<string>;
   readonly region: string;
-  /** Role the batch pods' service account is annotated with. */
-  readonly jobRoleArn: pulumi.Output<string>;
-  /** Role KEDA assumes to read the queue depth (maps to `TriggerAuthentication.spec.podIdentity.roleArn`). */
-  readonly scalerRoleArn: pulumi.Output<string>;
   /** `s3://bucket/prefix/` inputs must be under. */
   readonly inputPrefixUri: pulumi.Output<string>;
   /** `s3://bucket/prefix/` outputs are written under. */
   readonly outputPrefixUri: pulumi.Output<string>;
   /** Seconds a received message stays hidden; the worker's heartbeat renews it. */
   readonly visibilityTimeoutSeconds: number;
-  /** Kubernetes service account (in the tenant namespace) the job role trusts. */
+  /** Kubernetes service account (in the tenant namespace) bound to the job role. */
   readonly jobServiceAccountName: string;
 }
 
@@ -43,24 +35,22 @@ export const BATCH_QUEUE_DEFAULTS = {
   messageRetentionSeconds: 4 * 24 * 3600,
   deadLetterRetentionSeconds: 14 * 24 * 3600,
   receiveWaitTimeSeconds: 20,
-  kedaOperator: { namespace: "keda", serviceAccountName: "keda-operator" },
 } as const;
 
 export interface BatchQueueArgs {
   /** The workload's serving plan (names and tags; the tier must be `batch`). */
   readonly plan: ServingPlan;
-  /** Namespace the batch jobs run in (the IRSA trust condition's `system:serviceaccount:<namespace>:<name>`). */
-  readonly namespace: pulumi.Input<string>;
-  /** Region of the queue (maps to the KEDA trigger's `awsRegion`). */
-  readonly region: string;
-  readonly oidc: OidcIdentity;
-  /** S3 bucket holding batch inputs and outputs (name). */
-  readonly bucketName: pulumi.Input<string>;
-  /** Key prefix of input files, ending in `/`. @default - `batch/<workload>/input/` */
+  /** Namespace the batch jobs run in; the tenant namespace (maps to the Pod Identity association's `namespace`). */
+  readonly namespace: string;
+  /** The cluster: name, region, account, partition, and the weights bucket and key that also hold batch files. */
+  readonly cluster: BatchClusterRef;
+  /** The tenant's queue-name prefix, `<cluster>-<tenant>-` (`Tenant.queueNamePrefix`); KEDA's role reads `<cluster>-*`. */
+  readonly queueNamePrefix: string;
+  /** Key prefix of input files in the weights bucket, ending in `/`. @default - `<namespace>/batch/<workload>/input/` */
   readonly inputPrefix?: string;
-  /** Key prefix of output files, ending in `/`. @default - `batch/<workload>/output/` */
+  /** Key prefix of output files, ending in `/`. @default - `<namespace>/batch/<workload>/output/` */
   readonly outputPrefix?: string;
-  /** Service account name of the batch pods. @default - `<name>-batch` */
+  /** Service account name of the batch pods (maps to the Pod Identity association's `serviceAccount`). @default - `<name>-batch` */
   readonly jobServiceAccountName?: string;
   /** Seconds a received message stays hidden (maps to `aws.sqs.Queue.visibilityTimeoutSeconds`). @default 900 */
   readonly visibilityTimeoutSeconds?: number;
@@ -70,8 +60,6 @@ export interface BatchQueueArgs {
   readonly messageRetentionSeconds?: number;
   /** Seconds a dead-lettered job is kept. @default 1209600 (14 days, the SQS maximum) */
   readonly deadLetterRetentionSeconds?: number;
-  /** KEDA operator's service account, trusted by the scaler role. @default - `keda/keda-operator` */
-  readonly kedaOperator?: { readonly namespace: string; readonly serviceAccountName: string };
   /** Tags on every AWS resource. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -80,18 +68,17 @@ export class BatchQueue extends pulumi.ComponentResource {
   public readonly queue: aws.sqs.Queue;
   public readonly deadLetterQueue: aws.sqs.Queue;
   public readonly jobRole: aws.iam.Role;
-  public readonly scalerRole: aws.iam.Role;
   public readonly target: BatchQueueTarget;
 
   constructor(name: string, args: BatchQueueArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gpu-inference:serving:BatchQueue", name, {}, opts);
     const d = BATCH_QUEUE_DEFAULTS;
-    const inputPrefix = args.inputPrefix ?? `batch/${args.plan.workload}/input/`;
-    const outputPrefix = args.outputPrefix ?? `batch/${args.plan.workload}/output/`;
+    const inputPrefix = args.inputPrefix ?? `${args.namespace}/batch/${args.plan.workload}/input/`;
+    const outputPrefix = args.outputPrefix ?? `${args.namespace}/batch/${args.plan.workload}/output/`;
+    const queueName = `${args.queueNamePrefix}${args.plan.workload}`;
     const visibilityTimeoutSeconds = args.visibilityTimeoutSeconds ?? d.visibilityTimeoutSeconds;
     const maxReceiveCount = args.maxReceiveCount ?? d.maxReceiveCount;
     const jobServiceAccountName = args.jobServiceAccountName ?? `${name}-batch`;
-    const keda = args.kedaOperator ?? d.kedaOperator;
     const tags = { "gpu-inference/workload": args.plan.workload, "gpu-inference/tenant": args.plan.tenant, ...(args.tags ?? {}) };
 
     const problems: string[] = [];
@@ -110,17 +97,22 @@ export class BatchQueue extends pulumi.ComponentResource {
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       problems.push(`maxReceiveCount: expected a whole number from 1 to 1000; got ${maxReceiveCount}`);
     }
+    if (!args.queueNamePrefix.startsWith(`${args.cluster.clusterName}-`)) {
+      problems.push(`queueNamePrefix: expected to start with "${args.cluster.clusterName}-" (KEDA's role reads only the cluster's queues); got "${args.queueNamePrefix}"`);
+    }
+    if (!/^[A-Za-z0-9_-]{1,76}$/.test(queueName)) problems.push(`queue name "${queueName}": expected at most 76 letters, digits, - or _ (room for "-dlq")`);
     if (problems.length > 0) throw new Error(`BatchQueue ${name}:\n  ${problems.join("\n  ")}`);
 
     const child = { parent: this };
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      { sqsManagedSseEnabled: true, messageRetentionSeconds: args.deadLetterRetentionSeconds ?? d.deadLetterRetentionSeconds, tags },
+      { name: `${queueName}-dlq`, sqsManagedSseEnabled: true, messageRetentionSeconds: args.deadLetterRetentionSeconds ?? d.deadLetterRetentionSeconds, tags },
       child,
     );
     this.queue = new aws.sqs.Queue(
       `${name}-jobs`,
       {
+        name: queueName,
         sqsManagedSseEnabled: true,
         visibilityTimeoutSeconds,
         messageRetentionSeconds: args.messageRetentionSeconds ?? d.messageRetentionSeconds,
@@ -155,64 +147,52 @@ export class BatchQueue extends pulumi.ComponentResource {
     tlsOnly(this.queue, "jobs");
     tlsOnly(this.deadLetterQueue, "dlq");
 
-    const trust = (namespace: pulumi.Input<string>, serviceAccount: string) =>
-      pulumi.all([args.oidc.providerArn, args.oidc.issuerHostPath, namespace]).apply(([providerArn, issuer, ns]) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Federated: providerArn },
-              Action: "sts:AssumeRoleWithWebIdentity",
-              Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${ns}:${serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" } },
-            },
-          ],
-        }),
-      );
-
-    this.jobRole = new aws.iam.Role(`${name}-job`, { assumeRolePolicy: trust(args.namespace, jobServiceAccountName), tags }, child);
+    const c = args.cluster;
+    this.jobRole = new aws.iam.Role(
+      `${name}-job`,
+      {
+        description: `Batch jobs of ${args.plan.workload}: one queue, its input and output prefixes`,
+        assumeRolePolicy: podIdentityTrustPolicy({ accountId: c.accountId, clusterName: c.clusterName, namespace: args.namespace, serviceAccount: jobServiceAccountName }),
+        tags,
+      },
+      child,
+    );
     new aws.iam.RolePolicy(
       `${name}-job`,
       {
         role: this.jobRole.id,
-        policy: pulumi.all([this.queue.arn, args.bucketName]).apply(([queueArn, bucket]) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              { Sid: "TakeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], Resource: queueArn },
-              { Sid: "ReadInputs", Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/${inputPrefix}*` },
-              { Sid: "WriteOutputs", Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/${outputPrefix}*` },
-            ],
-          }),
-        ),
+        policy: policyDocument([
+          { Sid: "TakeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], Resource: this.queue.arn },
+          { Sid: "ReadInputs", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${inputPrefix}*` },
+          { Sid: "WriteOutputs", Effect: "Allow", Action: ["s3:PutObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${outputPrefix}*` },
+          {
+            Sid: "UseBucketKeyThroughS3",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: c.weightsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": `s3.${c.region}.amazonaws.com` } },
+          },
+        ]),
       },
       child,
     );
-
-    this.scalerRole = new aws.iam.Role(`${name}-scaler`, { assumeRolePolicy: trust(keda.namespace, keda.serviceAccountName), tags }, child);
-    new aws.iam.RolePolicy(
-      `${name}-scaler`,
-      {
-        role: this.scalerRole.id,
-        policy: this.queue.arn.apply((queueArn) =>
-          JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "ReadQueueDepth", Effect: "Allow", Action: "sqs:GetQueueAttributes", Resource: queueArn }] }),
-        ),
-      },
+    new aws.eks.PodIdentityAssociation(
+      `${name}-job`,
+      { clusterName: c.clusterName, namespace: args.namespace, serviceAccount: jobServiceAccountName, roleArn: this.jobRole.arn, tags },
       child,
     );
 
-    const bucket = pulumi.output(args.bucketName);
+    // arn:<partition>:s3:::<bucket>
+    const bucket = pulumi.output(c.weightsBucketArn).apply((arn) => arn.slice(arn.lastIndexOf(":") + 1));
     this.target = {
       queueUrl: this.queue.url,
       queueArn: this.queue.arn,
-      region: args.region,
-      jobRoleArn: this.jobRole.arn,
-      scalerRoleArn: this.scalerRole.arn,
+      region: c.region,
       inputPrefixUri: pulumi.interpolate`s3://${bucket}/${inputPrefix}`,
       outputPrefixUri: pulumi.interpolate`s3://${bucket}/${outputPrefix}`,
       visibilityTimeoutSeconds,
       jobServiceAccountName,
     };
-    this.registerOutputs({ queue: this.queue, deadLetterQueue: this.deadLetterQueue, jobRole: this.jobRole, scalerRole: this.scalerRole, queueUrl: this.queue.url });
+    this.registerOutputs({ queue: this.queue, deadLetterQueue: this.deadLetterQueue, jobRole: this.jobRole, queueUrl: this.queue.url });
   }
 }

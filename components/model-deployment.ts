@@ -10,27 +10,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig, WorkloadConfig } from "../infra/config";
 import { servingPlan, type ServingPlan } from "../infra/serving-plan";
-import { BatchQueue, type OidcIdentity } from "./batch-queue";
+import { BatchQueue, type BatchClusterRef } from "./batch-queue";
 import type { GpuPlacement } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
 
-/** The tenant a workload runs in (from the Tenant component). */
+/** The tenant a workload runs in (from the Tenant component: `namespaceName`, `serviceAccountName`, `queueNamePrefix`). */
 export interface TenantTarget {
   /** Namespace (maps to `metadata.namespace` of every Kubernetes child). */
-  readonly namespace: pulumi.Input<string>;
-  /** Service account of the interactive engine pods. @default - the namespace's `default` account */
-  readonly serviceAccountName?: pulumi.Input<string>;
-}
-
-/** AWS facts the batch tier needs (from the GpuCluster component). */
-export interface BatchInfrastructure {
-  /** Region of the queue (maps to the KEDA trigger's `awsRegion`). */
-  readonly region: string;
-  /** The cluster's IRSA OIDC provider. */
-  readonly oidc: OidcIdentity;
-  /** Bucket of batch inputs and outputs. */
-  readonly bucketName: pulumi.Input<string>;
+  readonly namespace: string;
+  /** Service account of the interactive engine pods (maps to `serviceAccountName`). @default - the namespace's `default` account */
+  readonly serviceAccountName?: string;
+  /** The tenant's SQS queue-name prefix, `<cluster>-<tenant>-`; required for batch workloads. */
+  readonly queueNamePrefix?: string;
 }
 
 export interface ModelDeploymentArgs {
@@ -57,8 +49,8 @@ export interface ModelDeploymentArgs {
   readonly podMonitorLabels?: Readonly<Record<string, string>>;
   /** Pods allowed to reach the engines. @default - `VLLM_SERVER_DEFAULTS.clients` */
   readonly clients?: EngineClients;
-  /** Required for batch workloads. */
-  readonly batch?: BatchInfrastructure;
+  /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in). */
+  readonly cluster?: BatchClusterRef;
 }
 
 export class ModelDeployment extends pulumi.ComponentResource {
@@ -108,12 +100,12 @@ export class ModelDeployment extends pulumi.ComponentResource {
       );
       this.endpoint = this.server.endpoint;
     } else {
-      if (args.batch === undefined) {
-        throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" is a batch tier; expected \`batch\` (region, OIDC provider, bucket) from the cluster`);
+      if (args.cluster === undefined || args.tenant.queueNamePrefix === undefined) {
+        throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" is a batch tier; expected \`cluster\` (GpuCluster.tenantRef) and \`tenant.queueNamePrefix\``);
       }
       this.batchQueue = new BatchQueue(
         name,
-        { plan: this.plan, namespace: args.tenant.namespace, region: args.batch.region, oidc: args.batch.oidc, bucketName: args.batch.bucketName },
+        { plan: this.plan, namespace: args.tenant.namespace, cluster: args.cluster, queueNamePrefix: args.tenant.queueNamePrefix },
         child,
       );
       const { profile: validated, engine, pod } = resolveVllmWorkload(`ModelDeployment ${name}`, engineArgs);

@@ -4,7 +4,7 @@
  * - interactive: a ScaledObject over the VllmServer's Deployment, on a Prometheus trigger summing
  *   vLLM's waiting-requests gauge for this namespace and served model. Every KEDA default that
  *   matters is set explicitly (KEDA would default min to 0, max to 100, and read "no data" as 0).
- * - batch: a ScaledJob on the SQS queue's depth (AWS pod identity through a TriggerAuthentication),
+ * - batch: a ScaledJob on the SQS queue's depth (KEDA's own AWS identity through a TriggerAuthentication),
  *   scaling to zero; each Job runs the batch worker around vLLM's offline batch runner.
  *
  * Replica bounds, queue target and cooldown come from the ServingPlan the cost model simulates.
@@ -223,12 +223,8 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
   const serviceAccount = new k8s.core.v1.ServiceAccount(
     `${name}-batch-sa`,
     {
-      metadata: {
-        name: q.jobServiceAccountName,
-        namespace,
-        labels,
-        annotations: { "eks.amazonaws.com/role-arn": q.jobRoleArn, "eks.amazonaws.com/sts-regional-endpoints": "true" },
-      },
+      // Bound to the job role by the BatchQueue's EKS Pod Identity association; the worker never calls the Kubernetes API.
+      metadata: { name: q.jobServiceAccountName, namespace, labels },
       automountServiceAccountToken: false,
     },
     child,
@@ -241,7 +237,8 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
       apiVersion: "keda.sh/v1alpha1",
       kind: "TriggerAuthentication",
       metadata: { name: `${name}-sqs`, namespace, labels },
-      spec: { podIdentity: { provider: "aws", roleArn: q.scalerRoleArn } },
+      // KEDA reads the queue depth as itself: the cluster's KEDA operator role (EKS Pod Identity) may read every `<cluster>-*` queue.
+      spec: { podIdentity: { provider: "aws", identityOwner: "keda" } },
     },
     child,
   );
