@@ -43,6 +43,10 @@
  * - Because the metric counts only waiting work, a lower minReplicas can bill *more* replica-hours
  *   than a higher one (bigger backlogs, bigger overshoots, each held through the cooldown).
  *
+ * `replica.concurrentSequences` does not enter the fluid model: by Little's law a replica running
+ * at utilization ρ holds ρ × concurrentSequences requests in its batch, all of them running, so
+ * only backlog beyond the ready replicas' throughput counts as waiting.
+ *
  * Not modeled: HPA scale-up rate limits (default 100 % or 4 pods per 15 s — rarely binding for
  * GPU replicas with minutes of cold start), metric scrape/poll lag below one step, stochastic
  * queueing within a step (see `queueing.ts` for the Erlang C headroom), node bin-packing.

@@ -229,6 +229,14 @@ describe("simulateMonth: the autoscaler", () => {
     expect(r.overflowShare).toBeGreaterThan(0.5);
   });
 
+  it("never wakes an interactive group from zero: with no replica nothing waits, everything overflows", () => {
+    const input = workload({ autoscaler: { ...autoscaled.autoscaler, minReplicas: 0 } });
+    const r = simulateArrivals(input, flat(100, 50));
+    expect(r.peakReplicas).toBe(0);
+    expect(r.servedTokens).toBe(0);
+    expect(r.overflowShare).toBe(1);
+  });
+
   it("can bill more replica-hours with a lower floor (documented: waiting-only metric overshoots)", () => {
     // Not the monotone story one might expect: with minReplicas 0 the batch group keeps waking
     // up to the maximum and cooling down; with a floor of 2 it never needs to scale.
