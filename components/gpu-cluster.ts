@@ -155,6 +155,8 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly privateSubnetIds: pulumi.Output<string>[];
   /** Public subnet IDs (load balancers only). */
   readonly publicSubnetIds: pulumi.Output<string>[];
+  /** The model-weights bucket. */
+  readonly weightsBucket: aws.s3.Bucket;
   /** Model-weights bucket name. */
   readonly weightsBucketName: pulumi.Output<string>;
   /** Model-weights bucket ARN. */
@@ -307,6 +309,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.vpcId = network.vpc.id;
     this.privateSubnetIds = network.privateSubnets.map((s) => s.id);
     this.publicSubnetIds = network.publicSubnets.map((s) => s.id);
+    this.weightsBucket = weights.bucket;
     this.weightsBucketName = weights.bucket.bucket;
     this.weightsBucketArn = weights.bucket.arn;
     this.prometheusUrl = addons.prometheusUrl;
@@ -335,6 +338,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       vpcId: this.vpcId,
       privateSubnetIds: this.privateSubnetIds,
       publicSubnetIds: this.publicSubnetIds,
+      weightsBucket: this.weightsBucket,
       weightsBucketName: this.weightsBucketName,
       weightsBucketArn: this.weightsBucketArn,
       prometheusUrl: this.prometheusUrl,
