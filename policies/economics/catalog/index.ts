@@ -1,0 +1,94 @@
+/**
+ * The built-in catalog: GPU specs, AWS GPU instances and prices, EKS fees, API prices and model
+ * architectures, every row with a `source` and an `asOf`. Lookups throw errors that list the
+ * valid ids; price lookups honour `economics.priceOverrides`.
+ */
+import type { EconomicsConfig, ModelArchitecture, ModelSpec } from "../schema";
+import type { ApiPriceSpec, CapacityType, GpuSpec, InstanceTypeSpec, ModelCatalogEntry, Sourced } from "../types";
+import { API_PRICES } from "./api-prices";
+import { EKS_FEES } from "./fees";
+import { GPUS } from "./gpus";
+import { INSTANCE_TYPES, PRICE_KEY } from "./instances";
+import { MODELS } from "./models";
+
+export { API_PRICES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS };
+
+type PriceOverrides = EconomicsConfig["priceOverrides"];
+
+function lookup<T extends { readonly id: string }>(table: readonly T[], id: string, what: string): T {
+  const row = table.find((r) => r.id === id);
+  if (row === undefined) {
+    throw new Error(`unknown ${what} "${id}": expected one of ${table.map((r) => r.id).join(", ")}`);
+  }
+  return row;
+}
+
+export const gpuById = (id: string): GpuSpec => lookup(GPUS, id, "GPU");
+export const instanceById = (id: string): InstanceTypeSpec => lookup(INSTANCE_TYPES, id, "instance type");
+export const apiPriceById = (id: string): ApiPriceSpec => lookup(API_PRICES, id, "API catalog id");
+export const modelById = (id: string): ModelCatalogEntry => lookup(MODELS, id, "model");
+
+/**
+ * USD per instance-hour for a capacity type: `priceOverrides.instances[id]` wins, else the catalog.
+ * Throws when neither has a price (e.g. a reserved rate the catalog does not carry).
+ */
+export function catalogInstancePrice(instanceId: string, capacityType: CapacityType, overrides?: PriceOverrides["instances"]): number {
+  const key = PRICE_KEY[capacityType];
+  const override = overrides?.[instanceId]?.[key];
+  if (override !== undefined) return override;
+  const price = instanceById(instanceId).usdPerHour[key];
+  if (price === null) {
+    throw new Error(
+      `no ${capacityType} price for instance type "${instanceId}" in the catalog: ` +
+        `set economics.priceOverrides.instances["${instanceId}"].${key} (USD per instance-hour)`,
+    );
+  }
+  return price;
+}
+
+/**
+ * API prices for a catalog id: `priceOverrides.api[id]` wins (its input/output/cachedInput; batch
+ * prices then come from the workload's `batchDiscount`, not the catalog), else the catalog row.
+ * Overrides are keyed by catalog id; an API the catalog lacks is priced with `api.pricePerMillion`.
+ */
+export function catalogApiPrice(id: string, overrides?: PriceOverrides["api"]): ApiPriceSpec {
+  const base = apiPriceById(id);
+  const override = overrides?.[id];
+  if (override === undefined) return base;
+  return {
+    ...base,
+    input: override.input,
+    output: override.output,
+    cachedInput: override.cachedInput ?? null,
+    batchInput: null,
+    batchOutput: null,
+    source: `economics.priceOverrides.api["${id}"] (stack config), over: ${base.source}`,
+  };
+}
+
+/** Architecture facts of a workload's model: inline `architecture` wins, else the built-in catalog. */
+export function resolveArchitecture(model: Pick<ModelSpec, "id" | "architecture">): ModelArchitecture {
+  if (model.architecture !== undefined) return model.architecture;
+  const entry = MODELS.find((m) => m.id === model.id);
+  if (entry === undefined) {
+    throw new Error(
+      `model "${model.id}" is not in the built-in catalog: give model.architecture inline ` +
+        `(parametersBillions, layers, hiddenSize, attentionHeads, kvHeads, maxContextTokens from its config.json), ` +
+        `or use one of ${MODELS.map((m) => m.id).join(", ")}`,
+    );
+  }
+  return entry.architecture;
+}
+
+/** Every dated row of the catalog. */
+export function catalogRows(): readonly Sourced[] {
+  return [...GPUS, ...INSTANCE_TYPES, ...API_PRICES, ...MODELS, ...EKS_FEES.sources];
+}
+
+/** Oldest and newest `asOf` across the catalog's tables, for display next to any figure it produced. */
+export function catalogAsOf(): { readonly oldest: string; readonly newest: string } {
+  const dates = catalogRows()
+    .map((r) => r.asOf)
+    .sort();
+  return { oldest: dates[0]!, newest: dates[dates.length - 1]! };
+}
