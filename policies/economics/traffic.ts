@@ -9,8 +9,9 @@
  *
  * The profile is exp(β·g(hour)) for a fixed daily/weekly curve g, with β solved by bisection so
  * that busiest hour / mean hour = peakToMeanRatio: positive at every hour for any ratio, flat at
- * β = 0 (ratio 1), and ever peakier as β grows. The ratio cannot exceed 730 / (the number of
- * hours tied for busiest) = 730 / 22 ≈ 33.2, where all traffic sits in the weekday 14:00 hours.
+ * β = 0 (ratio 1), and ever peakier as β grows. g carries a slight upward trend over the month
+ * (`MONTHLY_TREND`, a growing product), so the month's last weekday 14:00 hour is its one busiest
+ * hour and any ratio below 730 (all traffic in that one hour) can be reached.
  *
  * Noise is drawn once per minute (`NOISE_INTERVAL_SECONDS`), so the series is the same function
  * of time whatever step the caller asks for: 1 s steps sum to the 60 s steps.
@@ -23,6 +24,8 @@ const MINUTES_PER_MONTH = SECONDS_PER_MONTH / NOISE_INTERVAL_SECONDS;
 export const BUSIEST_HOUR_OF_DAY = 14;
 /** How far weekend hours sit below weekday hours on the curve g (in units of the daily amplitude). */
 const WEEKEND_DIP = 0.5;
+/** Rise of the curve g from the month's first hour to its last (in units of the daily amplitude). */
+const MONTHLY_TREND = 0.02;
 
 /** What shapes the month's demand; mirrors the stack config's `traffic` block. */
 export interface TrafficShape {
@@ -55,7 +58,8 @@ function curve(h: number): number {
   const hourOfDay = h % 24;
   const dayOfWeek = Math.floor(h / 24) % 7; // 0 = Monday
   const daily = Math.cos((2 * Math.PI * (hourOfDay - BUSIEST_HOUR_OF_DAY)) / 24);
-  return dayOfWeek >= 5 ? daily - WEEKEND_DIP : daily;
+  const trend = (MONTHLY_TREND * h) / HOURS_PER_MONTH;
+  return (dayOfWeek >= 5 ? daily - WEEKEND_DIP : daily) + trend;
 }
 
 const CURVE: Float64Array = (() => {
@@ -84,7 +88,7 @@ function meanRelativeToPeak(beta: number): number {
 export function hourlyProfile(peakToMeanRatio: number): Float64Array {
   if (!Number.isFinite(peakToMeanRatio) || peakToMeanRatio < 1 || peakToMeanRatio >= MAX_PEAK_TO_MEAN_RATIO) {
     throw new RangeError(
-      `peakToMeanRatio must be at least 1 and below ${MAX_PEAK_TO_MEAN_RATIO.toFixed(1)} (all traffic in the weekday ${BUSIEST_HOUR_OF_DAY}:00 hours), got ${peakToMeanRatio}`,
+      `peakToMeanRatio must be at least 1 and below ${MAX_PEAK_TO_MEAN_RATIO} (the month's traffic all in its busiest hour), got ${peakToMeanRatio}`,
     );
   }
   const profile = new Float64Array(HOURS_PER_MONTH);

@@ -47,7 +47,7 @@ describe("requestsPerStep", () => {
 
   it("puts the busiest hour at the requested multiple of the mean hour when there is no noise", () => {
     fc.assert(
-      fc.property(fc.double({ min: 1, max: 30, noNaN: true }), stepsDividingAnHour, (peakToMeanRatio, stepSeconds) => {
+      fc.property(fc.double({ min: 1, max: 200, noNaN: true }), stepsDividingAnHour, (peakToMeanRatio, stepSeconds) => {
         const series = requestsPerStep({ requestsPerMonth: 7.3e6, peakToMeanRatio, noiseCoefficientOfVariation: 0 }, stepSeconds);
         const hours = rebin(series, 3600 / stepSeconds);
         const meanHour = 7.3e6 / HOURS_PER_MONTH;
@@ -115,7 +115,7 @@ describe("requestsPerStep", () => {
     expect(() => requestsPerStep(shape, 7)).toThrow(/divides the 730-hour month/);
     expect(() => requestsPerStep(shape, 0.5)).toThrow(RangeError);
     expect(() => requestsPerStep({ ...shape, peakToMeanRatio: 0.9 })).toThrow(/at least 1/);
-    expect(() => requestsPerStep({ ...shape, peakToMeanRatio: MAX_PEAK_TO_MEAN_RATIO })).toThrow(/below 33.2/);
+    expect(() => requestsPerStep({ ...shape, peakToMeanRatio: MAX_PEAK_TO_MEAN_RATIO })).toThrow(/below 730/);
     expect(() => requestsPerStep({ ...shape, requestsPerMonth: -1 })).toThrow(/requestsPerMonth/);
     expect(() => requestsPerStep({ ...shape, noiseCoefficientOfVariation: -0.1 })).toThrow(/noiseCoefficientOfVariation/);
   });
@@ -123,12 +123,12 @@ describe("requestsPerStep", () => {
 
 describe("hourlyProfile and demandMultipliers", () => {
   it("has mean 1 and peak equal to the ratio, and is positive every hour", () => {
-    for (const ratio of [1, 1.5, 3, 10, 30]) {
+    for (const ratio of [1, 1.5, 3, 10, 30, 100, 700]) {
       const profile = hourlyProfile(ratio);
       expect(profile.length).toBe(HOURS_PER_MONTH);
       expect(sumInOrder(profile) / HOURS_PER_MONTH).toBeCloseTo(1, 12);
       expect(Math.max(...profile)).toBeCloseTo(ratio, 10);
-      expect(Math.min(...profile)).toBeGreaterThan(0);
+      if (ratio <= 30) expect(Math.min(...profile)).toBeGreaterThan(0); // beyond, quiet hours may underflow to 0
     }
   });
 
