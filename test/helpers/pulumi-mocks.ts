@@ -13,6 +13,10 @@ export interface RecordedResource {
   /** Inputs as the engine received them (unknowns and secrets already resolved by the mock runtime). */
   readonly inputs: Record<string, unknown>;
   readonly provider?: string;
+  /** URN the mock engine gave the resource (set once registration completes). */
+  readonly urn?: string;
+  /** URN of the parent resource; absent for resources registered without a parent. */
+  readonly parent?: string;
 }
 
 export interface MockOptions {
@@ -54,7 +58,10 @@ export function installPulumiMocks(options: MockOptions = {}): RecordedResource[
   void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, provider: args.provider });
+        const entry: { -readonly [K in keyof RecordedResource]: RecordedResource[K] } = { type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, provider: args.provider };
+        if (registering.parent !== "") entry.parent = registering.parent;
+        registering.entry = entry;
+        recorded.push(entry);
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:us-east-1:123456789012:${args.name}`;
         return { id: `${args.name}-id`, state };
@@ -67,7 +74,44 @@ export function installPulumiMocks(options: MockOptions = {}): RecordedResource[
     options.stack ?? "test",
     options.preview ?? false,
   );
+  recordParentsAndUrns();
   return recorded;
+}
+
+/**
+ * The request being registered: `MockResourceArgs` carries no parent, so the monitor's
+ * `registerResource` is wrapped to note the request's parent before the mock's `newResource`
+ * runs (synchronously, inside the call) and the URN once the mock engine answers.
+ */
+const registering: { parent: string; entry?: { urn?: string } } = { parent: "" };
+
+interface RegisterRequest {
+  getParent(): string;
+}
+interface RegisterResponse {
+  getUrn(): string;
+}
+type RegisterCallback = (error: Error | null, response?: RegisterResponse) => void;
+interface WrappableMonitor {
+  registerResource(request: RegisterRequest, callback: RegisterCallback): void;
+}
+
+function recordParentsAndUrns(): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as WrappableMonitor | undefined;
+  if (monitor === undefined) return;
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    registering.parent = request.getParent();
+    registering.entry = undefined;
+    const slot: { entry?: { urn?: string } } = {};
+    original(request, (error, response) => {
+      if (error === null && response !== undefined && slot.entry !== undefined) slot.entry.urn = response.getUrn();
+      callback(error, response);
+    });
+    // The mock's newResource ran synchronously inside the call; its answer comes later.
+    slot.entry = registering.entry;
+    registering.parent = "";
+  };
 }
 
 /** The value of an Output, for assertions. */

@@ -1,0 +1,21 @@
+/**
+ * Every rule of the pack, listed explicitly, in report order. `index.ts` turns them into
+ * policies; tests import this list (importing `index.ts` would start the analyzer server).
+ */
+import type { z } from "zod";
+import { clusterHardening } from "./cluster-hardening";
+import { costAllocationTags } from "./cost-allocation-tags";
+import { gpuScheduling } from "./gpu-scheduling";
+import type { RuleDefinition } from "./internal/rule";
+import { podSandboxing } from "./pod-sandboxing";
+import { queueDepthAutoscaling } from "./queue-depth-autoscaling";
+import { tenantIsolation } from "./tenant-isolation";
+
+export const RULES: readonly RuleDefinition<z.ZodObject>[] = [
+  queueDepthAutoscaling,
+  gpuScheduling,
+  tenantIsolation,
+  podSandboxing,
+  clusterHardening,
+  costAllocationTags,
+];

@@ -1,0 +1,113 @@
+/**
+ * cost-allocation-tags: every dollar of owned inference can be traced to a team. The break-even
+ * argument is only as good as the bill behind it: untagged GPU spend cannot be charged back,
+ * and a workload below break-even cannot be found in Cost Explorer.
+ */
+import { z } from "zod";
+import { Findings } from "./internal/findings";
+import { workloadLabel, workloadsOf } from "./internal/kubernetes";
+import type { RuleDefinition } from "./internal/rule";
+import { describe, type ResourceView, type StackView } from "./internal/stack";
+import { at, isUnknown, snapshot, stringMap, type Plain, type PlainRecord, type Unknown } from "./internal/values";
+
+/** Tags every taggable AWS resource carries (directly or through the provider's `defaultTags`). */
+export const DEFAULT_REQUIRED_AWS_TAGS = ["environment", "team", "workload"] as const;
+/** Labels every Kubernetes workload and its pod template carry (Kubecost/OpenCost allocate by pod labels). */
+export const DEFAULT_REQUIRED_KUBERNETES_LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/part-of"] as const;
+/** AWS types checked even when they set no `tags` at all (other AWS resources are checked when they have tags). */
+export const DEFAULT_TAGGED_AWS_TYPES = [
+  "aws:eks/cluster:Cluster",
+  "aws:eks/nodeGroup:NodeGroup",
+  "aws:kms/key:Key",
+  "aws:s3/bucketV2:BucketV2",
+  "aws:s3/bucket:Bucket",
+  "aws:sqs/queue:Queue",
+  "aws:ec2/vpc:Vpc",
+  "aws:ec2/subnet:Subnet",
+  "aws:ec2/natGateway:NatGateway",
+  "aws:ec2/launchTemplate:LaunchTemplate",
+  "aws:iam/role:Role",
+  "aws:cloudwatch/logGroup:LogGroup",
+  "aws:ecr/repository:Repository",
+] as const;
+
+const config = z.strictObject({
+  /** Required AWS tag keys. @default ["environment", "team", "workload"] */
+  requiredAwsTags: z.array(z.string().min(1)).default([...DEFAULT_REQUIRED_AWS_TAGS]),
+  /** Required Kubernetes label keys on workloads and their pod templates. @default ["app.kubernetes.io/name", "app.kubernetes.io/part-of"] (tenants are attributed by namespace) */
+  requiredKubernetesLabels: z.array(z.string().min(1)).default([...DEFAULT_REQUIRED_KUBERNETES_LABELS]),
+  /** AWS types that must carry tags. @default DEFAULT_TAGGED_AWS_TYPES */
+  taggedAwsTypes: z.array(z.string()).default([...DEFAULT_TAGGED_AWS_TYPES]),
+  /** Namespaces whose workloads are exempt. @default ["kube-system"] */
+  exemptNamespaces: z.array(z.string()).default(["kube-system"]),
+});
+
+const checks = {
+  "aws-tags": "taggable AWS resources carry the required tags (own tags or provider defaultTags)",
+  "kubernetes-labels": "workloads and their pod templates carry the required labels",
+} as const;
+
+export const costAllocationTags: RuleDefinition<typeof config> = {
+  name: "cost-allocation-tags",
+  description: "AWS resources carry the required cost-allocation tags and Kubernetes workloads the required labels, so every GPU dollar is charged to a team.",
+  remediation: "Set the tags on the AWS provider's defaultTags (or on each resource), and the labels on each workload's metadata.labels and spec.template.metadata.labels.",
+  enforcementLevel: "mandatory",
+  checks,
+  config,
+  evaluate(view, cfg) {
+    const found = new Findings("cost-allocation-tags", checks);
+    let checked = 0;
+    for (const resource of view.resources) {
+      if (!resource.type.startsWith("aws:")) continue;
+      const hasTags = at(resource.props, "tags") !== undefined;
+      if (!hasTags && !cfg.taggedAwsTypes.includes(resource.type)) continue;
+      checked += 1;
+      const tags = effectiveTags(view, resource);
+      const unknown = [...tags.values()].find(isUnknown);
+      const missing = cfg.requiredAwsTags.filter((key) => !nonEmpty(tags.get(key)));
+      if (missing.length === 0) continue;
+      if (unknown !== undefined) found.unverified("aws-tags", resource.urn, `${describe(resource)}'s tag check`, unknown.path || "tags");
+      else found.violation("aws-tags", resource.urn, `${describe(resource)} lacks cost-allocation tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")}. Set them on the AWS provider's defaultTags or on the resource's \`tags\`.`);
+    }
+    for (const workload of workloadsOf(view)) {
+      if (typeof workload.namespace === "string" && cfg.exemptNamespaces.includes(workload.namespace)) continue;
+      checked += 1;
+      const places: readonly [string, ReadonlyMap<string, string | Unknown>][] = [
+        ["metadata.labels", stringMap(at(workload.resource.props, "metadata", "labels"))],
+        [`${workload.templatePath}.metadata.labels`, stringMap(workload.podLabels)],
+      ];
+      for (const [path, labels] of places) {
+        const missing = cfg.requiredKubernetesLabels.filter((key) => !nonEmpty(labels.get(key)));
+        if (missing.length === 0) continue;
+        if ([...labels.values()].some(isUnknown)) found.unverified("kubernetes-labels", workload.resource.urn, `${workloadLabel(workload)}'s label check`, path);
+        else found.violation("kubernetes-labels", workload.resource.urn, `${workloadLabel(workload)} lacks label${missing.length > 1 ? "s" : ""} ${missing.join(", ")} at \`${path}\`. Add them: cost tools allocate GPU spend by these labels.`);
+      }
+    }
+    return found.result(checked === 0 ? "no taggable AWS resources or Kubernetes workloads in the stack" : undefined);
+  },
+};
+
+/** A provider's `defaultTags`: providers receive object inputs JSON-encoded, so parse a string. */
+function providerDefaultTags(provider: PlainRecord | undefined): Plain | undefined {
+  const value = provider === undefined ? undefined : at(provider, "defaultTags");
+  if (typeof value !== "string") return value;
+  try {
+    return snapshot(JSON.parse(value) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+function nonEmpty(value: string | Unknown | undefined): boolean {
+  return value !== undefined && (isUnknown(value) || value.trim() !== "");
+}
+
+/** Provider `defaultTags.tags` overlaid with the resource's own `tags`. */
+function effectiveTags(view: StackView, resource: ResourceView): ReadonlyMap<string, string | Unknown> {
+  const provider = view.byUrn(resource.providerUrn)?.props ?? resource.providerProps;
+  const merged = new Map(stringMap(at(providerDefaultTags(provider), "tags")));
+  const own = at(resource.props, "tags");
+  if (isUnknown(own)) merged.set("*", own);
+  for (const [key, value] of stringMap(own)) merged.set(key, value);
+  return merged;
+}

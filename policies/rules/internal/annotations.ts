@@ -1,0 +1,13 @@
+/**
+ * Annotation and label keys the serving components set and the rules read. Components import
+ * these constants so the writer and the reader cannot drift apart.
+ */
+
+/** On a GPU Deployment: seconds from a scale-up request to a serving replica (node + model load), a decimal string. */
+export const COLD_START_ANNOTATION = "gpu-inference.dev/cold-start-seconds";
+
+/** On a GPU Deployment: the workload profile (JSON of `workloadProfileSchema`), read by `inference-break-even`. */
+export const WORKLOAD_PROFILE_ANNOTATION = "gpu-inference.dev/workload-profile";
+
+/** The vLLM metric of requests waiting for a slot: the interactive tier's queue depth. */
+export const VLLM_QUEUE_METRIC = "vllm:num_requests_waiting";

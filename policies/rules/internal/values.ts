@@ -1,0 +1,131 @@
+/**
+ * Reading resource properties without tripping over preview-time unknowns.
+ *
+ * `@pulumi/policy` hands policies a proxy that throws `UnknownValueError` on reading an unknown
+ * value, and turns that throw into a blanket advisory "can't run during preview" for the whole
+ * policy. Rules instead take a plain snapshot in which every unknown is an explicit `Unknown`
+ * marker carrying its path, and decide for themselves what an unknown means for each check.
+ */
+import { UnknownValueError } from "@pulumi/policy";
+
+/** The engine's unknown sentinels, one per type (`@pulumi/pulumi/runtime/rpc.ts`, `@pulumi/policy/proxy.ts`). */
+export const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
+  "04da6b54-80e4-46f7-96ec-b56ff0331ba9", // string (the one the engine sends for computed outputs)
+  "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", // boolean
+  "3eeb2bf0-c639-47a8-9e75-3b44932eb421", // number
+  "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", // array
+  "030794c1-ac77-496b-92df-f27374a8bd58", // asset
+  "e48ece36-62e2-4504-bad9-02848725956a", // archive
+  "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", // object
+]);
+
+/** A value that is not known until the cloud computes it. */
+export class Unknown {
+  constructor(
+    /** Dotted property path, for messages (never the value: there is none). */
+    readonly path: string,
+  ) {}
+}
+
+export type Plain = null | boolean | number | string | Unknown | readonly Plain[] | { readonly [key: string]: Plain };
+export type PlainRecord = { readonly [key: string]: Plain };
+
+/** A plain copy of `value` with every unknown replaced by an `Unknown` marker. Never throws on unknowns. */
+export function snapshot(value: unknown, path = ""): Plain {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? new Unknown(path) : value;
+  if (typeof value === "number" || typeof value === "boolean") return value;
+  if (value instanceof Unknown) return value;
+  if (Array.isArray(value)) {
+    const out: Plain[] = [];
+    const length = readOrUnknown(() => (value as unknown[]).length, path);
+    if (length instanceof Unknown || typeof length !== "number") return new Unknown(path);
+    for (let i = 0; i < length; i += 1) {
+      const childPath = `${path}[${i}]`;
+      out.push(snapshot(readOrUnknown(() => (value as unknown[])[i], childPath), childPath));
+    }
+    return out;
+  }
+  if (typeof value === "object") {
+    const out: Record<string, Plain> = {};
+    for (const key of Object.keys(value)) {
+      const childPath = path === "" ? key : `${path}.${key}`;
+      const child = readOrUnknown(() => (value as Record<string, unknown>)[key], childPath);
+      if (child === undefined) continue;
+      out[key] = snapshot(child, childPath);
+    }
+    return out;
+  }
+  return null;
+}
+
+function readOrUnknown(read: () => unknown, path: string): unknown {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof UnknownValueError) return new Unknown(path);
+    throw error;
+  }
+}
+
+export function isUnknown(value: unknown): value is Unknown {
+  return value instanceof Unknown;
+}
+
+export function isRecord(value: Plain | undefined): value is PlainRecord {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Unknown);
+}
+
+/**
+ * The value at a path: `undefined` when absent, an `Unknown` when the path runs through an
+ * unknown (the unknown found first), else the value.
+ */
+export function at(value: Plain | undefined, ...path: readonly (string | number)[]): Plain | undefined {
+  let current: Plain | undefined = value;
+  for (const key of path) {
+    if (current === undefined || current === null) return undefined;
+    if (current instanceof Unknown) return current;
+    if (typeof key === "number") {
+      if (!Array.isArray(current)) return undefined;
+      current = (current as readonly Plain[])[key];
+    } else {
+      if (!isRecord(current)) return undefined;
+      current = Object.prototype.hasOwnProperty.call(current, key) ? current[key] : undefined;
+    }
+  }
+  return current === null ? undefined : current;
+}
+
+export function asString(value: Plain | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+export function asArray(value: Plain | undefined): readonly Plain[] {
+  return Array.isArray(value) ? (value as readonly Plain[]) : [];
+}
+
+export function asRecord(value: Plain | undefined): PlainRecord {
+  return isRecord(value) ? value : {};
+}
+
+/**
+ * A whole, non-negative count from a number or a Kubernetes quantity string ("4"); `undefined`
+ * when absent or not a plain count, `Unknown` when unknown.
+ */
+export function asCount(value: Plain | undefined): number | Unknown | undefined {
+  if (value instanceof Unknown) return value;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === "string" && /^\d+$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+/** String map (labels, annotations, tags); unknown entries kept as `Unknown`. */
+export function stringMap(value: Plain | undefined): ReadonlyMap<string, string | Unknown> {
+  const out = new Map<string, string | Unknown>();
+  for (const [key, entry] of Object.entries(asRecord(value))) {
+    if (entry instanceof Unknown) out.set(key, entry);
+    else if (typeof entry === "string") out.set(key, entry);
+    else if (typeof entry === "number" || typeof entry === "boolean") out.set(key, String(entry));
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * The economics' WorkloadFacts, read from the resources about to be deployed — never from a
+ * number the program computed: GPUs and pool from the pod template, instance types and capacity
+ * type from the NodePool, replica bounds and queue target from the ScaledObject/ScaledJob, the
+ * traffic and API alternative from the workload's profile annotation.
+ */
+import { estimateColdStartSeconds } from "../../economics/capacity";
+import { workloadWeightGiB } from "../../economics/evaluate";
+import { workloadProfileSchema, type WorkloadProfile } from "../../economics/schema";
+import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
+import { WORKLOAD_PROFILE_ANNOTATION } from "./annotations";
+import { declaredColdStart } from "./cold-start";
+import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
+import type { ResourceView, StackView } from "./stack";
+import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
+
+/** KEDA's defaults when a ScaledObject/ScaledJob leaves a field out (keda.sh docs, ScaledObject spec). */
+export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldownPeriodSeconds: 300 } as const;
+/** HPA's default scale-down stabilization window, seconds. */
+export const HPA_DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 300;
+
+export type FactsResult =
+  | { readonly kind: "facts"; readonly facts: WorkloadFacts }
+  /** A value the gate needs is unknown at preview. */
+  | { readonly kind: "unknown"; readonly what: string; readonly path: string }
+  /** The resources do not say enough, or say it wrongly: a violation with this message. */
+  | { readonly kind: "invalid"; readonly check: "profile-missing" | "profile-malformed" | "unpriceable"; readonly message: string };
+
+/** The profile annotation, parsed; zod's issues as key paths and words, never the values. */
+export function readProfile(workload: Workload): { profile: WorkloadProfile } | { unknown: Unknown } | { missing: true } | { malformed: string } {
+  const raw = at(workload.resource.props, "metadata", "annotations", WORKLOAD_PROFILE_ANNOTATION);
+  if (raw === undefined) return { missing: true };
+  if (isUnknown(raw)) return { unknown: raw };
+  if (typeof raw !== "string") return { malformed: "the annotation is not a string" };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { malformed: "the annotation is not valid JSON" };
+  }
+  const parsed = workloadProfileSchema.safeParse(json);
+  if (!parsed.success) {
+    return { malformed: parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "(profile)"}: ${i.message}`).join("; ") };
+  }
+  return { profile: parsed.data };
+}
+
+function instanceTypesAndCapacity(pool: ResourceView): { instanceTypes: string[]; capacityType: CapacityType } | Unknown {
+  const requirements = at(pool.props, "spec", "template", "spec", "requirements");
+  if (isUnknown(requirements)) return requirements;
+  let instanceTypes: string[] = [];
+  let capacityTypes: string[] = [];
+  for (const requirement of asArray(requirements)) {
+    const key = asString(at(requirement, "key"));
+    const values = at(requirement, "values");
+    if (isUnknown(values)) return values;
+    const strings = asArray(values).map(asString).filter((v): v is string => v !== undefined);
+    if (key === "node.kubernetes.io/instance-type" && asString(at(requirement, "operator")) === "In") instanceTypes = strings;
+    if (key === "karpenter.sh/capacity-type" && asString(at(requirement, "operator")) === "In") capacityTypes = strings;
+  }
+  // When several capacity types are allowed, price the dearest: the gate must not be optimistic.
+  const capacityType: CapacityType = capacityTypes.length === 0 || capacityTypes.includes("on-demand") ? "on-demand" : capacityTypes.includes("reserved") ? "reserved" : "spot";
+  return { instanceTypes, capacityType };
+}
+
+function count(value: Plain | undefined, fallback: number): number | Unknown {
+  const n = asCount(value);
+  if (isUnknown(n)) return n;
+  return n ?? fallback;
+}
+
+/** Replica bounds and queue target from the KEDA object that scales the workload; fixed replicas when none. */
+function autoscalerOf(view: StackView, workload: Workload, coldStartSeconds: number): Omit<AutoscalerPolicy, "scaleUpDelaySeconds"> | Unknown {
+  const scaler = workload.kind === "ScaledJob" ? workload.resource : scaledObjectsOf(view, workload)[0];
+  if (scaler === undefined) {
+    const replicas = count(at(workload.resource.props, "spec", "replicas"), 1);
+    if (isUnknown(replicas)) return replicas;
+    return { minReplicas: replicas, maxReplicas: Math.max(1, replicas), targetQueuePerReplica: 1, scaleDownCooldownSeconds: coldStartSeconds };
+  }
+  const min = count(at(scaler.props, "spec", "minReplicaCount"), KEDA_DEFAULTS.minReplicaCount);
+  const max = count(at(scaler.props, "spec", "maxReplicaCount"), KEDA_DEFAULTS.maxReplicaCount);
+  if (isUnknown(min)) return min;
+  if (isUnknown(max)) return max;
+  const metadata = at(scaler.props, "spec", "triggers", 0, "metadata");
+  const target = at(metadata, workload.kind === "ScaledJob" ? "queueLength" : "threshold");
+  if (isUnknown(target)) return target;
+  const targetValue = typeof target === "number" ? target : Number(asString(target) ?? "NaN");
+  const window = at(scaler.props, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds");
+  if (isUnknown(window)) return window;
+  const cooldown = count(window, workload.kind === "ScaledJob" ? KEDA_DEFAULTS.cooldownPeriodSeconds : HPA_DEFAULT_SCALE_DOWN_WINDOW_SECONDS);
+  if (isUnknown(cooldown)) return cooldown;
+  return {
+    minReplicas: min,
+    maxReplicas: Math.max(1, max, min),
+    targetQueuePerReplica: Number.isFinite(targetValue) && targetValue > 0 ? targetValue : 1,
+    scaleDownCooldownSeconds: cooldown,
+  };
+}
+
+/** WorkloadFacts of one GPU workload, or why they cannot be had. */
+export function workloadFactsOf(view: StackView, workload: Workload): FactsResult {
+  const read = readProfile(workload);
+  if ("missing" in read) {
+    return { kind: "invalid", check: "profile-missing", message: `has no \`${WORKLOAD_PROFILE_ANNOTATION}\` annotation: the gate cannot model its traffic` };
+  }
+  if ("unknown" in read) return { kind: "unknown", what: "the workload profile", path: read.unknown.path };
+  if ("malformed" in read) return { kind: "invalid", check: "profile-malformed", message: `has a malformed \`${WORKLOAD_PROFILE_ANNOTATION}\` annotation: ${read.malformed}` };
+  const { profile } = read;
+
+  const gpus = gpusPerPod(workload);
+  if (isUnknown(gpus)) return { kind: "unknown", what: "the GPU count", path: gpus.path };
+  const selection = selectedNodePools(view, workload);
+  if (selection.kind === "unknown") return { kind: "unknown", what: "the node pool", path: selection.unknown.path };
+  const pool = selection.kind === "selected" ? selection.pools[0] : undefined;
+  if (pool === undefined) return { kind: "invalid", check: "unpriceable", message: "selects no NodePool of this stack: the gate cannot price its GPUs" };
+  const shape = instanceTypesAndCapacity(pool);
+  if (isUnknown(shape)) return { kind: "unknown", what: "the node pool's instance types", path: shape.path };
+  if (shape.instanceTypes.length === 0) {
+    return { kind: "invalid", check: "unpriceable", message: `runs in NodePool "${pool.name}", which pins no instance types (node.kubernetes.io/instance-type In [...]): the gate cannot price its GPUs` };
+  }
+
+  const declared = declaredColdStart(workload);
+  if (declared !== undefined && "unknown" in declared) return { kind: "unknown", what: "the cold start", path: declared.unknown.path };
+  let coldStartSeconds: number;
+  try {
+    coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(workloadWeightGiB(profile));
+  } catch (error) {
+    return { kind: "invalid", check: "profile-malformed", message: `names a model the gate cannot size: ${(error as Error).message}` };
+  }
+  const autoscaler = autoscalerOf(view, workload, coldStartSeconds);
+  if (isUnknown(autoscaler)) return { kind: "unknown", what: "the replica bounds", path: autoscaler.path };
+  return {
+    kind: "facts",
+    facts: {
+      profile,
+      instanceTypes: shape.instanceTypes,
+      capacityType: shape.capacityType,
+      gpusPerReplica: Math.max(1, gpus),
+      autoscaler: { ...autoscaler, scaleUpDelaySeconds: coldStartSeconds },
+      gpuMemoryUtilization: gpuMemoryUtilizationOf(workload),
+    },
+  };
+}
+
+/** vLLM's `--gpu-memory-utilization` from the container args; vLLM's default 0.9 when absent. */
+function gpuMemoryUtilizationOf(workload: Workload): number {
+  for (const container of asArray(workload.podSpec.containers)) {
+    const args = asArray(at(container, "args")).map(asString);
+    for (let i = 0; i < args.length; i += 1) {
+      const arg = args[i];
+      if (arg === undefined) continue;
+      const inline = /^--gpu[-_]memory[-_]utilization=(.+)$/.exec(arg);
+      const value = inline?.[1] ?? (/^--gpu[-_]memory[-_]utilization$/.test(arg) ? args[i + 1] : undefined);
+      const parsed = value !== undefined ? Number(value) : NaN;
+      if (parsed > 0 && parsed <= 1) return parsed;
+    }
+  }
+  return 0.9;
+}
+
+/** Whether the stack's EKS cluster runs Auto Mode (its fee is added to instance prices). */
+export function clusterUsesAutoMode(view: StackView): boolean {
+  return view.ofType(TYPES.eksCluster).some((cluster) => at(cluster.props, "computeConfig", "enabled") === true);
+}
