@@ -3,18 +3,9 @@
  * cooldown and cold start that the Deployment and its autoscaler deploy are the ones the cost
  * model simulates. Components and `npm run cost` both call `servingPlan`.
  */
+import { estimateColdStartSeconds } from "../policies/economics/capacity";
 import type { CapacityType } from "../policies/economics/types";
 import { resolvedMinReplicas, type StackConfig, type WorkloadConfig } from "./config";
-
-/** Fixed start-up allowance, seconds, when the config gives no `coldStartSeconds`: a GPU node and a model load. */
-export const DEFAULT_COLD_START = {
-  /** Node launch, join and GPU driver/device plugin ready. Assumption, typical of Karpenter/Auto Mode GPU nodes. */
-  nodeProvisioningSeconds: 240,
-  /** vLLM engine start (CUDA graphs, KV cache allocation) besides reading the weights. Assumption. */
-  engineStartSeconds: 90,
-  /** Sustained weight read, GiB/s, from S3 or the Hugging Face hub into GPU memory. Assumption. */
-  weightLoadGiBPerSecond: 0.5,
-} as const;
 
 export interface ServingPlan {
   readonly workload: string;
@@ -35,12 +26,6 @@ export interface ServingPlan {
   readonly gpuMemoryUtilization: number;
   readonly measuredTokensPerSecond?: number;
   readonly hourlyPriceUsd?: number;
-}
-
-/** Cold start from the weights' size when the config gives none. */
-export function estimateColdStartSeconds(weightGiB: number): number {
-  const d = DEFAULT_COLD_START;
-  return Math.ceil(d.nodeProvisioningSeconds + d.engineStartSeconds + weightGiB / d.weightLoadGiBPerSecond);
 }
 
 /**

@@ -7,7 +7,7 @@
  * completion lengths; h the prefix-cache hit rate.
  *
  *   weights        W = P × bytes(weight precision)            (bf16/fp16 2, fp8/int8 1, int4 0.5)
- *   KV per token   k = 2 × layers × kvHeads × (hiddenSize / attentionHeads) × bytes(KV precision)
+ *   KV per token   k = 2 × layers × kvHeads × headDim (default hiddenSize / attentionHeads) × bytes(KV precision)
  *   KV budget        = u × g × M − W − g × RUNTIME_RESERVE_GIB_PER_GPU;  kvCacheTokens = budget / k
  *   fits           ⇔ the budget holds one whole sequence (in + out tokens)
  *
@@ -26,7 +26,7 @@
  * A measured tokens/s in the config wins (basis "measured"); memory facts are still reported.
  *
  * Limits: attention FLOPs, sampling and scheduler overheads are folded into MFU; the TPOT bound
- * ignores the stall prefill chunks add to decode steps; the head size is hiddenSize/attentionHeads
+ * ignores the stall prefill chunks add to decode steps; the head size is headDim where the catalog gives it, else hiddenSize/attentionHeads
  * (models with an explicit head_dim are off by the ratio, see catalog/models.ts); the KV bound
  * assumes every sequence reaches in + out tokens and no prefix sharing; TP efficiency is one
  * constant, not a function of width or interconnect.
@@ -86,7 +86,7 @@ export function weightGiB(architecture: ModelArchitecture, precision: Precision)
 
 /** KV-cache bytes one token occupies: keys and values for every layer and KV head. */
 export function kvBytesPerToken(architecture: ModelArchitecture, kvPrecision: Precision): number {
-  const headSize = architecture.hiddenSize / architecture.attentionHeads;
+  const headSize = architecture.headDim ?? architecture.hiddenSize / architecture.attentionHeads;
   return 2 * architecture.layers * architecture.kvHeads * headSize * bytesPerElement(kvPrecision);
 }
 

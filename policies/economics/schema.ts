@@ -37,6 +37,8 @@ export const modelArchitectureSchema = z.strictObject({
   attentionHeads: positiveInt("a positive whole number of heads"),
   /** Key/value heads (fewer than attention heads under grouped-query attention). */
   kvHeads: positiveInt("a positive whole number of heads"),
+  /** Size of one attention head (`head_dim` in config.json). @default - hiddenSize / attentionHeads */
+  headDim: positiveInt("a positive whole number").optional(),
   /** Longest context the model supports, in tokens. */
   maxContextTokens: positiveInt("a positive whole number of tokens"),
 });

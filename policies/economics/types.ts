@@ -91,7 +91,7 @@ export interface CapacityInput {
 }
 
 export interface ReplicaCapacity {
-  /** Whether the model and at least one full-length sequence's KV cache fit in the replica's memory. */
+  /** Whether the weights and one mean-length sequence's KV cache fit in memory and, for interactive tiers, one sequence alone meets the SLO's time per output token. */
   readonly fits: boolean;
   /** Why it does not fit, for people. */
   readonly reason?: string;

@@ -77,10 +77,13 @@ describe("break-even properties", () => {
     );
   });
 
-  it("owned cost falls as utilization rises", () => {
+  it("owned cost never rises as utilization rises, and its GPU part halves when utilization doubles", () => {
     fc.assert(
-      fc.property(arbitraryInputs, fc.double({ min: 0.01, max: 0.99, noNaN: true }), (inputs, u) => {
-        expect(ownedMonthlyUsdAtUtilization(inputs, u)).toBeGreaterThan(ownedMonthlyUsdAtUtilization(inputs, Math.min(1, u + 0.01)));
+      fc.property(arbitraryInputs, fc.double({ min: 0.01, max: 0.5, noNaN: true }), (inputs, u) => {
+        const at = (x: number) => ownedMonthlyUsdAtUtilization(inputs, x);
+        expect(at(u)).toBeGreaterThanOrEqual(at(Math.min(1, u + 0.01)));
+        const gpuPart = (x: number) => at(x) - inputs.fixedMonthlyUsd;
+        expect(gpuPart(2 * u)).toBeCloseTo(gpuPart(u) / 2, 6);
       }),
     );
   });

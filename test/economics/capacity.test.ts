@@ -11,7 +11,7 @@ import {
   replicaCapacity,
   weightGiB,
 } from "../../policies/economics/capacity";
-import { GPUS, MODELS, gpuById, modelById } from "../../policies/economics/catalog";
+import { GPUS, MODELS, gpuById, modelById, resolveArchitecture } from "../../policies/economics/catalog";
 import type { Precision } from "../../policies/economics/schema";
 import type { CapacityInput } from "../../policies/economics/types";
 
@@ -287,5 +287,14 @@ describe("cold start", () => {
     expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"))).toBe(Math.ceil(expected));
     expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"))).toBeGreaterThan(5 * 60);
     expect(estimateColdStartSeconds(weightGiB(llama70b, "bf16"))).toBeGreaterThan(estimateColdStartSeconds(weightGiB(llama8b, "bf16")));
+  });
+});
+
+describe("head size", () => {
+  it("uses config.json's head_dim where it differs from hiddenSize / attentionHeads (Gemma 2 9B: 256, not 224)", () => {
+    const gemma = resolveArchitecture({ id: "google/gemma-2-9b-it" });
+    // 2 (K and V) × 42 layers × 8 KV heads × 256 × 2 bytes
+    expect(kvBytesPerToken(gemma, "bf16")).toBe(2 * 42 * 8 * 256 * 2);
+    expect(kvBytesPerToken({ ...gemma, headDim: undefined }, "bf16")).toBe(2 * 42 * 8 * (3584 / 16) * 2);
   });
 });

@@ -104,24 +104,24 @@ const rows: readonly Row[] = [
   ],
   [
     "mistralai/Mistral-Small-24B-Instruct-2501",
-    arch(23.57, 40, 5120, 32, 8, 32768),
+    { ...arch(23.57, 40, 5120, 32, 8, 32768), headDim: 128 },
     "huggingface.co/mistralai/Mistral-Small-24B-Instruct-2501/blob/main/config.json as quoted by public research notes (repository not identified by the code index) " +
       "(40 layers, hidden 5120, 32 heads / 8 KV heads, head_dim 128, 32k context; the Mistral Small 3.x text stack counts 23,572,403,200 parameters). " +
-      `Secondary sources only; head_dim 128 != 5120/32, so the KV cache is over-estimated by 25 %; ${PARAMS}; asOf = the checkpoint's release month`,
+      `Secondary sources only; head_dim 128 (not 5120/32) is given explicitly; ${PARAMS}; asOf = the checkpoint's release month`,
     "2025-01",
   ],
   [
     "google/gemma-2-9b-it",
-    arch(9.24, 42, 3584, 16, 8, 8192),
+    { ...arch(9.24, 42, 3584, 16, 8, 8192), headDim: 256 },
     `huggingface.co/google/gemma-2-9b/blob/main/config.json as transcribed in ${LITGPT} ('Gemma-2-9b': block 8192, head_size 256) and github:AI-Hypercomputer/maxtext .../hf_model_configs.py @02b47fd8 (gemma2_9b_config); ` +
-      `head_dim 256 != 3584/16 = 224, so the KV cache is under-estimated by 12.5 % (every other layer is 4096-token sliding window, which over-counts the rest); ${PARAMS}`,
+      `head_dim 256 (not 3584/16 = 224) is given explicitly; every other layer is a 4096-token sliding window, which the model over-counts; ${PARAMS}`,
     LITGPT_AS_OF,
   ],
   [
     "google/gemma-2-27b-it",
-    arch(27.23, 46, 4608, 32, 16, 8192),
+    { ...arch(27.23, 46, 4608, 32, 16, 8192), headDim: 128 },
     `huggingface.co/google/gemma-2-27b/blob/main/config.json as transcribed in ${LITGPT} ('Gemma-2-27b': block 8192, head_size 128) and github:AI-Hypercomputer/maxtext .../hf_model_configs.py @02b47fd8 (gemma2_27b_config); ` +
-      `head_dim 128 != 4608/32 = 144, so the KV cache is over-estimated by 12.5 %; ${PARAMS}`,
+      `head_dim 128 (not 4608/32 = 144) is given explicitly; ${PARAMS}`,
     LITGPT_AS_OF,
   ],
   [
