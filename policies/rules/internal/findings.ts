@@ -21,7 +21,15 @@ export interface Unverified {
   readonly message: string;
 }
 
-export type Finding = Violation | Unverified;
+/** A check found something a reviewer should see that does not block, such as a waived refusal. */
+export interface Advisory {
+  readonly kind: "advisory";
+  readonly check: string;
+  readonly urn: string;
+  readonly message: string;
+}
+
+export type Finding = Violation | Unverified | Advisory;
 
 export interface RuleResult {
   readonly findings: readonly Finding[];
@@ -40,6 +48,11 @@ export class Findings {
 
   violation(check: string, urn: string, message: string): void {
     this.list.push({ kind: "violation", check: this.id(check), urn, message });
+  }
+
+  /** Reported at advisory level whatever the policy's enforcement, e.g. a refusal under a valid waiver. */
+  advisory(check: string, urn: string, message: string): void {
+    this.list.push({ kind: "advisory", check: this.id(check), urn, message });
   }
 
   /** `path` is the property path that was unknown; the message says the check runs again on `pulumi up`. */

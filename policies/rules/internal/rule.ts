@@ -75,6 +75,7 @@ export function toPolicy<S extends z.ZodObject>(rule: RuleDefinition<S>): StackV
       for (const finding of result.findings) {
         const message = `[${finding.check}] ${finding.message}`;
         if (finding.kind === "violation") report(message, finding.urn);
+        else if (finding.kind === "advisory") reportAdvisory(report, { message, urn: finding.urn, enforcementLevel: "advisory" });
         else reportAdvisory(report, { message: `${rule.description}\n${message}`, urn: finding.urn, enforcementLevel: "advisory" });
       }
     },
