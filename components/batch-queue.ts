@@ -71,7 +71,6 @@ export class BatchQueue extends pulumi.ComponentResource {
   public readonly target: BatchQueueTarget;
 
   constructor(name: string, args: BatchQueueArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gpu-inference:serving:BatchQueue", name, {}, opts);
     const d = BATCH_QUEUE_DEFAULTS;
     const inputPrefix = args.inputPrefix ?? `${args.namespace}/batch/${args.plan.workload}/input/`;
     const outputPrefix = args.outputPrefix ?? `${args.namespace}/batch/${args.plan.workload}/output/`;
@@ -103,6 +102,7 @@ export class BatchQueue extends pulumi.ComponentResource {
     if (!/^[A-Za-z0-9_-]{1,76}$/.test(queueName)) problems.push(`queue name "${queueName}": expected at most 76 letters, digits, - or _ (room for "-dlq")`);
     if (problems.length > 0) throw new Error(`BatchQueue ${name}:\n  ${problems.join("\n  ")}`);
 
+    super("gpu-inference:serving:BatchQueue", name, {}, opts);
     const child = { parent: this };
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,

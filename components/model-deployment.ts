@@ -64,9 +64,13 @@ export class ModelDeployment extends pulumi.ComponentResource {
   public readonly queueUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gpu-inference:serving:ModelDeployment", name, {}, opts);
     const { tenant: _tenant, serving: _serving, ...profile } = args.workload;
-    this.plan = servingPlan(args.config, args.workload, args.weightGiB);
+    const plan = servingPlan(args.config, args.workload, args.weightGiB);
+    if (plan.tier === "batch" && (args.cluster === undefined || args.tenant.queueNamePrefix === undefined)) {
+      throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" is a batch tier; expected \`cluster\` (GpuCluster.tenantRef) and \`tenant.queueNamePrefix\``);
+    }
+    super("gpu-inference:serving:ModelDeployment", name, {}, opts);
+    this.plan = plan;
     const child = { parent: this };
     const engineArgs = {
       plan: this.plan,
@@ -100,9 +104,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
       );
       this.endpoint = this.server.endpoint;
     } else {
-      if (args.cluster === undefined || args.tenant.queueNamePrefix === undefined) {
-        throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" is a batch tier; expected \`cluster\` (GpuCluster.tenantRef) and \`tenant.queueNamePrefix\``);
-      }
+      if (args.cluster === undefined || args.tenant.queueNamePrefix === undefined) throw new Error("unreachable: checked before registering");
       this.batchQueue = new BatchQueue(
         name,
         { plan: this.plan, namespace: args.tenant.namespace, cluster: args.cluster, queueNamePrefix: args.tenant.queueNamePrefix },

@@ -111,6 +111,9 @@ export class QueueAutoscaler extends pulumi.ComponentResource {
   public readonly query?: pulumi.Output<string>;
 
   constructor(name: string, args: QueueAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validated before registering, so a refused config leaves no half-registered component behind.
+    if (args.tier === "interactive") checkInteractive(name, args);
+    else checkBatch(name, args);
     super("gpu-inference:serving:QueueAutoscaler", name, {}, opts);
     if (args.tier === "interactive") {
       const built = interactive(name, args, this);
@@ -123,11 +126,9 @@ export class QueueAutoscaler extends pulumi.ComponentResource {
   }
 }
 
-function interactive(name: string, args: InteractiveAutoscalerArgs, parent: pulumi.Resource) {
-  const d = QUEUE_AUTOSCALER_DEFAULTS.interactive;
+function checkInteractive(name: string, args: InteractiveAutoscalerArgs): void {
   const plan = args.target.plan;
-  const pollingIntervalSeconds = args.pollingIntervalSeconds ?? d.pollingIntervalSeconds;
-  const activationQueueDepth = args.activationQueueDepth ?? d.activationQueueDepth;
+  const activationQueueDepth = args.activationQueueDepth ?? QUEUE_AUTOSCALER_DEFAULTS.interactive.activationQueueDepth;
   const problems: string[] = [];
   if (plan.minReplicas < 1) problems.push(`plan.minReplicas: expected at least 1 for an interactive tier (KEDA would scale to zero); got ${plan.minReplicas}`);
   if (plan.maxReplicas < plan.minReplicas) problems.push(`plan.maxReplicas: expected at least minReplicas (${plan.minReplicas}); got ${plan.maxReplicas}`);
@@ -138,6 +139,13 @@ function interactive(name: string, args: InteractiveAutoscalerArgs, parent: pulu
   if (!(activationQueueDepth >= 0)) problems.push(`activationQueueDepth: expected a number of requests, at least 0; got ${activationQueueDepth}`);
   if (problems.length > 0) throw new Error(`QueueAutoscaler ${name}:\n  ${problems.join("\n  ")}`);
 
+}
+
+function interactive(name: string, args: InteractiveAutoscalerArgs, parent: pulumi.Resource) {
+  const d = QUEUE_AUTOSCALER_DEFAULTS.interactive;
+  const plan = args.target.plan;
+  const pollingIntervalSeconds = args.pollingIntervalSeconds ?? d.pollingIntervalSeconds;
+  const activationQueueDepth = args.activationQueueDepth ?? d.activationQueueDepth;
   const query = pulumi.output(args.target.namespace).apply((namespace) => queueDepthQuery({ namespace, servedModelName: args.target.servedModelName }));
   const scaledObject = new k8s.apiextensions.CustomResource(
     `${name}-scaler`,
@@ -200,10 +208,9 @@ function interactive(name: string, args: InteractiveAutoscalerArgs, parent: pulu
   return { scaledObject, query };
 }
 
-function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource): k8s.apiextensions.CustomResource {
-  const d = QUEUE_AUTOSCALER_DEFAULTS.batch;
-  const { plan, namespace, engine, pod, profile } = args.job;
-  const jobTimeoutSeconds = args.jobTimeoutSeconds ?? d.jobTimeoutSeconds;
+function checkBatch(name: string, args: BatchAutoscalerArgs): void {
+  const { plan, engine, pod } = args.job;
+  const jobTimeoutSeconds = args.jobTimeoutSeconds ?? QUEUE_AUTOSCALER_DEFAULTS.batch.jobTimeoutSeconds;
   const problems: string[] = [];
   if (plan.tier !== "batch") problems.push(`job.plan.tier: expected "batch"; got "${plan.tier}"`);
   if (plan.maxReplicas < 1) problems.push(`job.plan.maxReplicas: expected at least 1; got ${plan.maxReplicas}`);
@@ -214,6 +221,12 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
   if (engine.tensorParallelSize !== pod.gpus) problems.push(`job.engine.tensorParallelSize (${engine.tensorParallelSize}) must equal job.pod.gpus (${pod.gpus})`);
   if (problems.length > 0) throw new Error(`QueueAutoscaler ${name}:\n  ${problems.join("\n  ")}`);
 
+}
+
+function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource): k8s.apiextensions.CustomResource {
+  const d = QUEUE_AUTOSCALER_DEFAULTS.batch;
+  const { plan, namespace, engine, pod, profile } = args.job;
+  const jobTimeoutSeconds = args.jobTimeoutSeconds ?? d.jobTimeoutSeconds;
   // Each Job drains up to this many messages, so one model load serves several batch files; the trigger's queueLength matches.
   const messagesPerJob = Math.max(1, Math.ceil(plan.targetQueueDepthPerReplica));
   const labels = { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "batch", "app.kubernetes.io/part-of": "gpu-inference", "gpu-inference.dev/workload": plan.workload };

@@ -154,7 +154,6 @@ export class VllmServer extends pulumi.ComponentResource {
   public readonly profile: WorkloadProfile;
 
   constructor(name: string, args: VllmServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gpu-inference:serving:VllmServer", name, {}, opts);
     const d = VLLM_SERVER_DEFAULTS;
     const plan = args.plan;
     const { profile, engine, pod } = resolveVllmWorkload(`VllmServer ${name}`, args);
@@ -175,6 +174,8 @@ export class VllmServer extends pulumi.ComponentResource {
       throw new Error(`VllmServer ${name}: startupTimeoutSeconds ${startupTimeoutSeconds}; expected a whole number of seconds of at least the cold start (${plan.coldStartSeconds})`);
     }
 
+    // Validated before registering, so a refused config leaves no half-registered component behind.
+    super("gpu-inference:serving:VllmServer", name, {}, opts);
     const child = { parent: this };
     const labels = {
       "app.kubernetes.io/name": "vllm",

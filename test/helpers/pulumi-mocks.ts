@@ -64,6 +64,7 @@ export function installPulumiMocks(options: MockOptions = {}): RecordedResource[
         recorded.push(entry);
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:us-east-1:123456789012:${args.name}`;
+        if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.us-east-1.amazonaws.com/123456789012/${String(args.inputs.name ?? args.name)}`;
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
