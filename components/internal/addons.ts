@@ -64,8 +64,10 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
   const psaVersion = `v${settings.kubernetesVersion}`;
 
   // EKS Auto Mode enforces NetworkPolicies only once this switch is on (the built-in `default`
-  // NodeClass already has `networkPolicy: DefaultAllow`). Server-side apply upserts it.
-  new k8s.core.v1.ConfigMap(`${name}-network-policy`, {
+  // NodeClass already has `networkPolicy: DefaultAllow`). A Patch (server-side apply) creates the
+  // ConfigMap when absent and otherwise owns just this key, where a plain ConfigMap would fail with
+  // AlreadyExists (the provider creates client-side since 4.29) and delete the whole object on destroy.
+  new k8s.core.v1.ConfigMapPatch(`${name}-network-policy`, {
     metadata: { name: "amazon-vpc-cni", namespace: "kube-system" },
     data: { "enable-network-policy-controller": "true" },
   }, k8sOpts);

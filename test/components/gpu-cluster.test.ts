@@ -10,7 +10,7 @@ import {
   karpenterCapacityTypes,
 } from "../../components/gpu-cluster";
 import { recordedPolicies, wildcardProblems } from "../fixtures/iam-policies";
-import { validateRecordedKubernetesObjects } from "../helpers/kubernetes-schemas";
+import { validateKubernetesObject, validateRecordedKubernetesObjects } from "../helpers/kubernetes-schemas";
 import { find, installPulumiMocks, ofType, type RecordedResource, valueOf } from "../helpers/pulumi-mocks";
 
 const baseArgs: GpuClusterArgs = {
@@ -74,7 +74,7 @@ describe("GpuCluster children", () => {
       "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
       "aws:s3/bucketVersioning:BucketVersioning": 1,
       "gpu-inference:cluster:GpuCluster": 1,
-      "kubernetes:core/v1:ConfigMap": 1,
+      "kubernetes:core/v1:ConfigMapPatch": 1,
       "kubernetes:core/v1:Namespace": 2,
       "kubernetes:helm.sh/v3:Release": 3,
       "kubernetes:karpenter.sh/v1:NodePool": 3,
@@ -96,8 +96,10 @@ describe("GpuCluster children", () => {
 
   it("validates every Kubernetes object it emits against the real schemas, NodePools included", async () => {
     const { recorded } = await build();
-    // 3 NodePools, 2 Namespaces, ConfigMap, StorageClass (Helm releases are not objects).
-    await expect(validateRecordedKubernetesObjects(recorded)).resolves.toBe(7);
+    // 3 NodePools, 2 Namespaces, StorageClass (Helm releases are not objects; the helper skips Patches).
+    await expect(validateRecordedKubernetesObjects(recorded)).resolves.toBe(6);
+    const { apiVersion: _v, kind: _k, ...patch } = find(recorded, "kubernetes:core/v1:ConfigMapPatch", "gpu-network-policy").inputs;
+    await expect(validateKubernetesObject("v1", "ConfigMap", patch)).resolves.toBeUndefined();
   });
 });
 
@@ -289,9 +291,9 @@ describe("GPU node pools", () => {
 });
 
 describe("add-ons", () => {
-  it("turns on network policy enforcement and ships an encrypted default StorageClass", async () => {
+  it("turns on network policy enforcement (a ConfigMap patch) and ships an encrypted default StorageClass", async () => {
     const { recorded } = await build();
-    expect(find(recorded, "kubernetes:core/v1:ConfigMap", "gpu-network-policy").inputs).toMatchObject({
+    expect(find(recorded, "kubernetes:core/v1:ConfigMapPatch", "gpu-network-policy").inputs).toMatchObject({
       metadata: { name: "amazon-vpc-cni", namespace: "kube-system" },
       data: { "enable-network-policy-controller": "true" },
     });
