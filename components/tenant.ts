@@ -282,7 +282,8 @@ export class Tenant extends pulumi.ComponentResource {
       ]),
     }, { parent: this });
     new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {
-      clusterName: cluster.clusterName,
+      // The name is known up front; deriving it from the ARN makes the association wait for the cluster.
+      clusterName: pulumi.output(cluster.clusterArn).apply(() => cluster.clusterName),
       namespace: args.name,
       serviceAccount: serviceAccountName,
       roleArn: role.arn,

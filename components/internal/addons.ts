@@ -192,6 +192,9 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
       nodeSelector: { "eks.amazonaws.com/instance-gpu-manufacturer": "nvidia" },
       tolerations: [{ ...GPU_TOLERATION }],
       serviceMonitor: { enabled: true },
+      // Auto Mode nodes run Bottlerocket, where DCGM cannot initialize NVML from an unprivileged
+      // container (NVIDIA/dcgm-exporter#279). Privileged implies escalation, which the chart's default forbids.
+      securityContext: { privileged: true, allowPrivilegeEscalation: true },
     },
   }, { ...k8sOpts, dependsOn: [prometheus] });
 

@@ -330,6 +330,7 @@ describe("add-ons", () => {
       nodeSelector: { "eks.amazonaws.com/instance-gpu-manufacturer": "nvidia" },
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
       serviceMonitor: { enabled: true },
+      securityContext: { privileged: true, allowPrivilegeEscalation: true },
     });
     expect(find(recorded, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "gpu-keda-operator").inputs).toEqual({
       clusterName: "inference-dev",
