@@ -6,12 +6,14 @@ import type { z } from "zod";
 import { clusterHardening } from "./cluster-hardening";
 import { costAllocationTags } from "./cost-allocation-tags";
 import { gpuScheduling } from "./gpu-scheduling";
+import { inferenceBreakEven } from "./inference-break-even";
 import type { RuleDefinition } from "./internal/rule";
 import { podSandboxing } from "./pod-sandboxing";
 import { queueDepthAutoscaling } from "./queue-depth-autoscaling";
 import { tenantIsolation } from "./tenant-isolation";
 
 export const RULES: readonly RuleDefinition<z.ZodObject>[] = [
+  inferenceBreakEven,
   queueDepthAutoscaling,
   gpuScheduling,
   tenantIsolation,

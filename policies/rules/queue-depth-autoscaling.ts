@@ -183,7 +183,7 @@ function checkSelectors(view: StackView, workload: Workload, scaler: ResourceVie
   for (const [key, value] of stringMap(workload.podLabels)) if (typeof value === "string") podLabels.set(prometheusLabelName(key), value);
   const namespace = workload.namespace;
   const deploymentName = objectName(workload.resource);
-  const neighbours = typeof namespace === "string" ? gpuWorkloadsOf(view).filter((w) => w !== workload && w.namespace === namespace).length : 0;
+  const neighbours = typeof namespace === "string" ? gpuWorkloadsOf(view).filter((w) => w.resource.urn !== workload.resource.urn && w.namespace === namespace).length : 0;
   for (const matchers of selectors) {
     const nsMatcher = matchers.find((m) => m.label === "namespace");
     if (nsMatcher === undefined) {

@@ -57,6 +57,20 @@ export function describeConfigIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(config)"}: ${issue.message}`).join("; ");
 }
 
+/**
+ * Validate the rule's config and evaluate it over the engine's resources. An invalid config is a
+ * violation of check `<policy>/config` (naming key paths, never values), not an exception.
+ */
+export function runRule<S extends z.ZodObject>(rule: RuleDefinition<S>, resources: Parameters<typeof stackViewOf>[0], rawConfig: unknown): RuleResult {
+  const parsed = rule.config.safeParse(rawConfig);
+  if (!parsed.success) {
+    return {
+      findings: [{ kind: "violation", check: `${rule.name}/config`, urn: "", message: `invalid policy config for "${rule.name}": ${describeConfigIssues(parsed.error)}. Fix the policy config file.` }],
+    };
+  }
+  return rule.evaluate(stackViewOf(resources), parsed.data);
+}
+
 export function toPolicy<S extends z.ZodObject>(rule: RuleDefinition<S>): StackValidationPolicy {
   return {
     name: rule.name,
@@ -65,18 +79,13 @@ export function toPolicy<S extends z.ZodObject>(rule: RuleDefinition<S>): StackV
     remediationSteps: rule.remediation,
     configSchema: policyConfigSchema(rule.config),
     validateStack: (args, report) => {
-      const parsed = rule.config.safeParse(args.getConfig());
-      if (!parsed.success) {
-        report(`[${rule.name}/config] invalid policy config for "${rule.name}": ${describeConfigIssues(parsed.error)}. Fix the policy config file.`);
-        return;
-      }
-      const result = rule.evaluate(stackViewOf(args.resources), parsed.data);
+      const result = runRule(rule, args.resources, args.getConfig());
       if (result.notApplicable !== undefined && result.findings.length === 0) args.notApplicable(result.notApplicable);
       for (const finding of result.findings) {
         const message = `[${finding.check}] ${finding.message}`;
-        if (finding.kind === "violation") report(message, finding.urn);
-        else if (finding.kind === "advisory") reportAdvisory(report, { message, urn: finding.urn, enforcementLevel: "advisory" });
-        else reportAdvisory(report, { message: `${rule.description}\n${message}`, urn: finding.urn, enforcementLevel: "advisory" });
+        const urn = finding.urn === "" ? undefined : finding.urn;
+        if (finding.kind === "violation") report(message, urn);
+        else reportAdvisory(report, { message: `${rule.description}\n${message}`, ...(urn !== undefined ? { urn } : {}), enforcementLevel: "advisory" });
       }
     },
   };

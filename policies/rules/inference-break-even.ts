@@ -1,0 +1,116 @@
+/**
+ * inference-break-even (mandatory): refuse a GPU workload whose modeled utilization falls below
+ * break-even. The economics are recomputed here from the resources about to be deployed, with
+ * the pack's own catalog and config; no number the program computed is trusted.
+ */
+import { z } from "zod";
+import { evaluateWorkload, type WorkloadEvaluation } from "../economics/evaluate";
+import { economicsConfigSchema } from "../economics/schema";
+import type { StackContext } from "../economics/types";
+import { Findings, type RuleResult } from "./internal/findings";
+import { gpuWorkloadsOf, workloadLabel } from "./internal/kubernetes";
+import type { RuleDefinition } from "./internal/rule";
+import type { StackView } from "./internal/stack";
+import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts";
+
+const waiverSchema = z.strictObject({
+  /** Workload name, as in its profile. */
+  workload: z.string().min(1),
+  /** Why owning is worth it anyway; required — a waiver without a reason is itself a violation. */
+  reason: z.string().optional(),
+  /** Last day the waiver holds, ISO date `YYYY-MM-DD`. */
+  expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: "expected an ISO date YYYY-MM-DD" }),
+});
+
+const configSchema = z.strictObject({
+  /** Fixed costs, staff, margin of safety and price overrides; keep equal to the stacks' `economics`. @default - the economics defaults */
+  economics: economicsConfigSchema.default(economicsConfigSchema.parse({})),
+  /** Dated, reasoned waivers: a refusal becomes an advisory until `expires`. @default [] */
+  waivers: z.array(waiverSchema).default([]),
+  /** Today's date for waiver expiry, ISO; for reproducible checks. @default - the current UTC date */
+  today: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+});
+
+/** Shortest reason a waiver may give: a word or two is not a reason. */
+export const MIN_WAIVER_REASON_LENGTH = 20;
+
+const CHECKS = {
+  "below-break-even": "modeled GPU utilization below break-even × (1 + margin)",
+  waived: "below break-even, under a valid waiver",
+  "waiver-invalid": "a waiver without a reason, or past its date",
+  "profile-missing": "a GPU workload without a workload profile annotation",
+  "profile-malformed": "a workload profile the economics schema rejects",
+  unpriceable: "a GPU workload the gate cannot price (no node pool or instance types)",
+  "economics-unknown": "a value the gate reads is unknown at preview",
+} as const;
+
+const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** Why the gate refuses, with the numbers a reviewer needs and what would fix it. */
+export function refusalMessage(e: WorkloadEvaluation, margin: number): string {
+  const needed =
+    e.breakEvenUtilization === null
+      ? "there is no break-even: fixed costs alone exceed the API bill"
+      : `it needs ${pct(e.requiredUtilization!)} (break-even ${pct(e.breakEvenUtilization)} + ${pct(margin)} margin)`;
+  return (
+    `workload "${e.name}": modeled GPU utilization ${pct(e.modeledUtilization)} at ${pct(e.targetOwnedShare)} owned share; ${needed}. ` +
+    `Owning costs ${usd(e.ownedMonthlyUsd)}/month against ${usd(e.apiMonthlyUsd)}/month on the API. ` +
+    `To fix: send more traffic to the owned path, lower minReplicas/maxReplicas or GPUs per replica, pick a cheaper GPU shape, or keep the workload on the API (rollout 0 %). ` +
+    `A dated, reasoned waiver in the policy config turns this into an advisory.`
+  );
+}
+
+function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleResult {
+  const findings = new Findings("inference-break-even", CHECKS);
+  const today = config.today ?? new Date().toISOString().slice(0, 10);
+  const waivers = new Map<string, z.output<typeof waiverSchema>>();
+  for (const waiver of config.waivers) {
+    const reasonOk = (waiver.reason ?? "").trim().length >= MIN_WAIVER_REASON_LENGTH;
+    if (!reasonOk) {
+      findings.violation("waiver-invalid", "", `the waiver for workload "${waiver.workload}" gives no reason (at least ${MIN_WAIVER_REASON_LENGTH} characters): say why owning is worth it below break-even`);
+    } else if (waiver.expires < today) {
+      findings.violation("waiver-invalid", "", `the waiver for workload "${waiver.workload}" expired on ${waiver.expires}: renew it with a new date and reason, or fix the economics`);
+    } else {
+      waivers.set(waiver.workload, waiver);
+    }
+  }
+
+  const workloads = gpuWorkloadsOf(view);
+  if (workloads.length === 0 && config.waivers.length === 0) return findings.result("no GPU workloads in this stack");
+  const facts = workloads.map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
+  const context: StackContext = {
+    economics: config.economics,
+    autoMode: clusterUsesAutoMode(view),
+    ownedWorkloadCount: Math.max(1, facts.filter((f) => f.result.kind === "facts").length),
+  };
+  for (const { workload, result } of facts) {
+    const urn = workload.resource.urn;
+    if (result.kind === "unknown") {
+      findings.unverified("economics-unknown", urn, `${workloadLabel(workload)}: ${result.what}`, result.path);
+      continue;
+    }
+    if (result.kind === "invalid") {
+      findings.violation(result.check, urn, `${workloadLabel(workload)} ${result.message}`);
+      continue;
+    }
+    const evaluation = evaluateWorkload(result.facts, context);
+    if (evaluation.passesGate) continue;
+    const waiver = waivers.get(evaluation.name);
+    const message = refusalMessage(evaluation, config.economics.marginOfSafety);
+    if (waiver !== undefined) findings.advisory("waived", urn, `${message} Waived until ${waiver.expires}: ${waiver.reason!.trim()}`);
+    else findings.violation("below-break-even", urn, message);
+  }
+  return findings.result();
+}
+
+export const inferenceBreakEven: RuleDefinition<typeof configSchema> = {
+  name: "inference-break-even",
+  description: "Every GPU workload's modeled utilization, recomputed from the resources, clears break-even against its API alternative.",
+  remediation:
+    "Route more traffic to the owned path, shrink the replica bounds or GPUs per replica, choose a cheaper GPU shape (`npm run cost` names the cheapest), keep the workload on the API, or add a dated, reasoned waiver.",
+  enforcementLevel: "mandatory",
+  checks: CHECKS,
+  config: configSchema,
+  evaluate,
+};

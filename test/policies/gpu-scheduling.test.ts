@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { gpuScheduling } from "../../policies/rules/gpu-scheduling";
+import { compliantStack, inputsOf, setPath } from "../fixtures/resources/compliant-stack";
+import { evaluate, violated } from "./helpers";
+import { describePolicyCases } from "./policy-cases";
+
+describePolicyCases(gpuScheduling);
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const container = ["spec", "template", "spec", "containers", 0] as const;
+
+describe("gpu-scheduling", () => {
+  it("without a cold start annotation, the startup probe must cover the configured default", () => {
+    const stack = compliantStack();
+    const deployment = inputsOf(stack, DEPLOYMENT, "chat");
+    setPath(deployment, ["metadata", "annotations", "gpu-inference.dev/cold-start-seconds"], undefined);
+    expect(violated(evaluate(gpuScheduling, stack))).toEqual([]); // 84 × 10 s ≥ 600 s
+    expect(violated(evaluate(gpuScheduling, stack, { defaultStartupSeconds: 900 }))).toEqual(["gpu-scheduling/startup-probe"]);
+  });
+
+  it("a malformed cold start annotation is a violation that says so, not an exception", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, DEPLOYMENT, "chat"), ["metadata", "annotations", "gpu-inference.dev/cold-start-seconds"], "seven minutes");
+    const result = evaluate(gpuScheduling, stack);
+    expect(violated(result)).toEqual(["gpu-scheduling/startup-probe"]);
+    expect(result.findings[0]?.message).toContain("not a positive whole number of seconds");
+  });
+
+  it("selecting the pool by karpenter.sh/nodepool works too", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, DEPLOYMENT, "chat"), ["spec", "template", "spec", "nodeSelector"], { "karpenter.sh/nodepool": "l40s" });
+    expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+  });
+
+  it("a multi-GPU pod with /dev/shm passes", () => {
+    const stack = compliantStack();
+    const deployment = inputsOf(stack, DEPLOYMENT, "chat");
+    setPath(deployment, [...container, "resources", "limits", "nvidia.com/gpu"], 4);
+    expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+  });
+
+  it("a PodDisruptionBudget selecting other pods does not count", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, "kubernetes:policy/v1:PodDisruptionBudget", "chat-pdb"), ["spec", "selector", "matchLabels", "app.kubernetes.io/instance"], "other");
+    expect(violated(evaluate(gpuScheduling, stack))).toEqual(["gpu-scheduling/disruption-budget"]);
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { UNKNOWN } from "../../infra/policy/analyzer";
+import { tenantIsolation } from "../../policies/rules/tenant-isolation";
+import { compliantStack, inputsOf, setPath } from "../fixtures/resources/compliant-stack";
+import { evaluate, unverified, violated } from "./helpers";
+import { describePolicyCases } from "./policy-cases";
+
+describePolicyCases(tenantIsolation);
+
+const DENY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+describe("tenant-isolation", () => {
+  it("a deny policy with an allow rule is not default-deny", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, DENY, "team-a-default-deny"), ["spec", "ingress"], [{ from: [{ namespaceSelector: {} }] }]);
+    expect(violated(evaluate(tenantIsolation, stack))).toEqual(["tenant-isolation/default-deny"]);
+  });
+
+  it("an ingress-only deny leaves egress open", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, DENY, "team-a-default-deny"), ["spec", "policyTypes"], ["Ingress"]);
+    expect(violated(evaluate(tenantIsolation, stack))).toEqual(["tenant-isolation/default-deny"]);
+  });
+
+  it("a deny policy in another namespace does not count", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, DENY, "team-a-default-deny"), ["metadata", "namespace"], "team-b");
+    expect(violated(evaluate(tenantIsolation, stack))).toEqual(["tenant-isolation/default-deny"]);
+  });
+
+  it("an unknown Pod Security label is unverified, not refused", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, "kubernetes:core/v1:Namespace", "team-a"), ["metadata", "labels", "pod-security.kubernetes.io/enforce"], UNKNOWN);
+    const result = evaluate(tenantIsolation, stack);
+    expect(violated(result)).toEqual([]);
+    expect(unverified(result)).toEqual(["tenant-isolation/pod-security-restricted"]);
+  });
+
+  it("a quota on limits.nvidia.com/gpu also caps GPUs", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, "kubernetes:core/v1:ResourceQuota", "team-a-gpu-quota"), ["spec", "hard"], { "limits.nvidia.com/gpu": 4 });
+    expect(violated(evaluate(tenantIsolation, stack))).toEqual([]);
+  });
+});
