@@ -146,7 +146,8 @@ export class Tenant extends pulumi.ComponentResource {
         },
       },
     }, k8sOpts);
-    const namespace = this.namespace.metadata.name;
+    // Plain, so policies read it at preview; `dependsOn` orders creation after the namespace.
+    const namespace = args.name;
     const inNamespace = { ...k8sOpts, dependsOn: [this.namespace] };
 
     // --- network isolation ---

@@ -23,6 +23,8 @@ export const ADDON_CHARTS = {
 
 /** kube-prometheus-stack `fullnameOverride`: the Prometheus Service is `<this>-prometheus`. */
 const PROMETHEUS_FULLNAME = "kps";
+/** The encrypted default StorageClass Auto Mode lacks. */
+const STORAGE_CLASS = "gp3-encrypted";
 /** Service account the KEDA chart creates for its operator (chart value `serviceAccount.operator.name`). */
 export const KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator";
 
@@ -74,7 +76,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
 
   // Auto Mode ships no StorageClass; this one is encrypted and the default.
   const storageClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
-    metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+    metadata: { name: STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
     provisioner: "ebs.csi.eks.amazonaws.com",
     volumeBindingMode: "WaitForFirstConsumer",
     reclaimPolicy: "Delete",
@@ -129,7 +131,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     chart: ADDON_CHARTS.prometheus.chart,
     version: ADDON_CHARTS.prometheus.version,
     repositoryOpts: { repo: ADDON_CHARTS.prometheus.repo },
-    namespace: monitoringNamespace.metadata.name,
+    namespace: ADDON_CHARTS.prometheus.namespace,
     createNamespace: false,
     atomic: true,
     values: {
@@ -153,7 +155,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
           storageSpec: {
             volumeClaimTemplate: {
               spec: {
-                storageClassName: storageClass.metadata.name,
+                storageClassName: STORAGE_CLASS,
                 accessModes: ["ReadWriteOnce"],
                 resources: { requests: { storage: `${settings.prometheusStorageGiB}Gi` } },
               },
@@ -162,14 +164,14 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
         },
       },
     },
-  }, k8sOpts);
+  }, { ...k8sOpts, dependsOn: [monitoringNamespace, storageClass] });
 
   const keda = new k8s.helm.v3.Release(`${name}-keda`, {
     name: "keda",
     chart: ADDON_CHARTS.keda.chart,
     version: ADDON_CHARTS.keda.version,
     repositoryOpts: { repo: ADDON_CHARTS.keda.repo },
-    namespace: kedaNamespace.metadata.name,
+    namespace: ADDON_CHARTS.keda.namespace,
     createNamespace: false,
     atomic: true,
     values: {
@@ -177,7 +179,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
       prometheus: { operator: { enabled: true, podMonitor: { enabled: true } }, metricServer: { enabled: true, podMonitor: { enabled: true } } },
       enableServiceLinks: false,
     },
-  }, { ...k8sOpts, dependsOn: [prometheus] });
+  }, { ...k8sOpts, dependsOn: [kedaNamespace, prometheus] });
 
   // DCGM exporter: GPU utilization and memory from every NVIDIA node, scraped via its ServiceMonitor.
   const dcgm = new k8s.helm.v3.Release(`${name}-dcgm-exporter`, {
@@ -185,7 +187,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     chart: ADDON_CHARTS.dcgmExporter.chart,
     version: ADDON_CHARTS.dcgmExporter.version,
     repositoryOpts: { repo: ADDON_CHARTS.dcgmExporter.repo },
-    namespace: monitoringNamespace.metadata.name,
+    namespace: ADDON_CHARTS.prometheus.namespace,
     createNamespace: false,
     atomic: true,
     values: {
