@@ -85,6 +85,7 @@ export function toPolicy<S extends z.ZodObject>(rule: RuleDefinition<S>): StackV
         const message = `[${finding.check}] ${finding.message}`;
         const urn = finding.urn === "" ? undefined : finding.urn;
         if (finding.kind === "violation") report(message, urn);
+        else if (finding.kind === "advisory") reportAdvisory(report, { message, ...(urn !== undefined ? { urn } : {}), enforcementLevel: "advisory" });
         else reportAdvisory(report, { message: `${rule.description}\n${message}`, ...(urn !== undefined ? { urn } : {}), enforcementLevel: "advisory" });
       }
     },
