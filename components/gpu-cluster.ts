@@ -22,7 +22,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createAddons } from "./internal/addons";
 import { type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
-import { managedPolicyArn, serviceTrustPolicy } from "./internal/iam";
+import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
 import { createNetwork } from "./internal/network";
 import { type GpuPoolSpec, nodePoolManifest, poolTarget } from "./internal/node-pools";
 import { Problems } from "./internal/validation";
@@ -225,6 +225,13 @@ export class GpuCluster extends pulumi.ComponentResource {
     const clusterRoleAttachments = CLUSTER_ROLE_POLICIES.map(
       (policy) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${policy}`, { role: clusterRole.name, policyArn: managedPolicyArn(partition, policy) }, parent),
     );
+    // EKS encrypts and decrypts secrets with the key as the cluster role (key policy delegates to IAM).
+    new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
+      role: clusterRole.name,
+      policy: policyDocument([
+        { Sid: "UseSecretsKey", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: secretsKey.arn },
+      ]),
+    }, parent);
     const nodeRole = new aws.iam.Role(`${name}-node`, {
       name: `${clusterName}-node`,
       description: "EKS Auto Mode nodes",

@@ -62,7 +62,7 @@ describe("GpuCluster children", () => {
       "aws:eks/cluster:Cluster": 1,
       "aws:eks/podIdentityAssociation:PodIdentityAssociation": 1,
       "aws:iam/role:Role": 3,
-      "aws:iam/rolePolicy:RolePolicy": 1,
+      "aws:iam/rolePolicy:RolePolicy": 2,
       "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 7,
       "aws:kms/alias:Alias": 2,
       "aws:kms/key:Key": 2,
@@ -377,9 +377,12 @@ describe("IAM", () => {
   it("renders every policy document as valid JSON with no wildcard action or bare wildcard resource in an Allow", async () => {
     const { recorded } = await build();
     const policies = recordedPolicies(recorded);
-    // cluster, node and KEDA trust policies, KEDA's permissions, the bucket policy.
-    expect(policies).toHaveLength(5);
+    // cluster, node and KEDA trust policies, the cluster's secrets-key use, KEDA's permissions, the bucket policy.
+    expect(policies).toHaveLength(6);
     expect(policies.flatMap(wildcardProblems)).toEqual([]);
+    expect(policies.find((p) => p.owner === "aws:iam/rolePolicy:RolePolicy gpu-cluster-secrets-key")?.document.Statement).toEqual([
+      { Sid: "UseSecretsKey", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: "arn:aws:mock:us-east-1:123456789012:gpu-secrets" },
+    ]);
     const keda = policies.find((p) => p.owner === "aws:iam/rolePolicy:RolePolicy gpu-keda-operator");
     expect(keda?.document.Statement).toEqual([
       { Sid: "ReadClusterQueueDepth", Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"], Resource: "arn:aws:sqs:us-east-1:123456789012:inference-dev-*" },

@@ -87,8 +87,8 @@ describe("the dev stack", () => {
 
   it("renders every IAM policy document as valid JSON with no wildcard action or bare wildcard resource", () => {
     const policies = recordedPolicies(recorded);
-    // Cluster: 3 trust policies, KEDA's permissions, the bucket policy; per tenant: trust + permissions.
-    expect(policies.length).toBeGreaterThanOrEqual(5 + 2 * dev.tenants.length);
+    // Cluster: 3 trust policies, secrets-key use, KEDA's permissions, the bucket policy; per tenant: trust + permissions.
+    expect(policies.length).toBeGreaterThanOrEqual(6 + 2 * dev.tenants.length);
     expect(policies.flatMap(wildcardProblems)).toEqual([]);
   });
 
