@@ -17,8 +17,6 @@ new PolicyPack(POLICY_PACK_NAME, {
   description:
     "Refuses GPU inference deploys below break-even, and guards what makes owning GPUs safe: autoscaling, scheduling, tenant isolation, sandboxing, cluster hardening, cost allocation.",
   enforcementLevel: "mandatory",
-  policies: [
-    // inference-break-even (mandatory), the economics gate, goes first: rules/inference-break-even.ts.
-    ...RULES.map((rule) => toPolicy(rule)),
-  ],
+  // inference-break-even (mandatory), the economics gate, is first in RULES.
+  policies: RULES.map((rule) => toPolicy(rule)),
 });

@@ -9,8 +9,8 @@ import type * as pulumi from "@pulumi/pulumi";
 /** Node label every GPU NodePool puts on its nodes; workloads select their pool with it. */
 export const GPU_POOL_LABEL_KEY = "gpu-inference/pool";
 
-/** Annotation on each NodePool with the pool's pricing (`on-demand`, `spot`, `reserved`) as configured. */
-export const CAPACITY_PRICING_ANNOTATION = "gpu-inference/capacity-pricing";
+/** Annotation on each NodePool with the pool's pricing (`on-demand`, `spot`, `reserved`); the policy pack defines the key. */
+export { CAPACITY_PRICING_ANNOTATION } from "../../policies/rules/internal/annotations";
 
 /** Namespace label Prometheus selects PodMonitors/ServiceMonitors by (tenant namespaces and the monitoring namespace). */
 export const SCRAPE_NAMESPACE_LABEL_KEY = "gpu-inference/scrape";

@@ -11,3 +11,6 @@ export const WORKLOAD_PROFILE_ANNOTATION = "gpu-inference.dev/workload-profile";
 
 /** The vLLM metric of requests waiting for a slot: the interactive tier's queue depth. */
 export const VLLM_QUEUE_METRIC = "vllm:num_requests_waiting";
+
+/** On a NodePool: how its capacity is priced (`on-demand`, `spot`, `reserved`). Karpenter is asked for on-demand when pricing is a commitment (`reserved`). */
+export const CAPACITY_PRICING_ANNOTATION = "gpu-inference/capacity-pricing";

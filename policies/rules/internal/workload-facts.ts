@@ -8,7 +8,7 @@ import { estimateColdStartSeconds } from "../../economics/capacity";
 import { workloadWeightGiB } from "../../economics/evaluate";
 import { workloadProfileSchema, type WorkloadProfile } from "../../economics/schema";
 import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
-import { WORKLOAD_PROFILE_ANNOTATION } from "./annotations";
+import { CAPACITY_PRICING_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "./annotations";
 import { declaredColdStart } from "./cold-start";
 import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
 import type { ResourceView, StackView } from "./stack";
@@ -58,6 +58,10 @@ function instanceTypesAndCapacity(pool: ResourceView): { instanceTypes: string[]
     if (key === "node.kubernetes.io/instance-type" && asString(at(requirement, "operator")) === "In") instanceTypes = strings;
     if (key === "karpenter.sh/capacity-type" && asString(at(requirement, "operator")) === "In") capacityTypes = strings;
   }
+  // A commitment (savings plan, reserved instance) is priced as declared; Karpenter sees on-demand.
+  const pricing = at(pool.props, "metadata", "annotations", CAPACITY_PRICING_ANNOTATION);
+  if (isUnknown(pricing)) return pricing;
+  if (pricing === "reserved" || pricing === "spot" || pricing === "on-demand") return { instanceTypes, capacityType: pricing };
   // When several capacity types are allowed, price the dearest: the gate must not be optimistic.
   const capacityType: CapacityType = capacityTypes.length === 0 || capacityTypes.includes("on-demand") ? "on-demand" : capacityTypes.includes("reserved") ? "reserved" : "spot";
   return { instanceTypes, capacityType };
