@@ -61,6 +61,9 @@ def process(sqs, s3, message, engine_args):
     out_bucket, out_key = split_s3(body["output"], OUTPUT_PREFIX, "output")
     local_in = os.path.join(WORK_DIR, "batch-input.jsonl")
     local_out = os.path.join(WORK_DIR, "batch-output.jsonl")
+    for stale in (local_in, local_out):  # never upload the previous message's output
+        if os.path.exists(stale):
+            os.remove(stale)
     s3.download_file(in_bucket, in_key, local_in)
     result = subprocess.run([*RUNNER, "-i", local_in, "-o", local_out, *engine_args], check=False)
     if result.returncode != 0:
