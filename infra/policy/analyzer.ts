@@ -97,7 +97,7 @@ export interface AnalyzerRun {
 }
 
 /** Diagnostics that refuse the deploy: mandatory violations, and mandatory checks that could not run. */
-export function blockingDiagnostics(run: AnalyzerRun): PolicyDiagnostic[] {
+export function blockingDiagnostics(run: Pick<AnalyzerRun, "diagnostics">): PolicyDiagnostic[] {
   return run.diagnostics.filter((d) => d.enforcementLevel === "mandatory" || d.downgradedMandatory);
 }
 
@@ -116,32 +116,78 @@ const LEVEL_CODES: Record<EnforcementLevel, analyzerpb.EnforcementLevel> = {
   remediate: analyzerpb.EnforcementLevel.REMEDIATE,
 };
 
+/** What one analysis needs besides the running analyzer. */
+export type AnalysisRequest = Omit<RunPolicyPackOptions, "packDir" | "timeoutMs">;
+
+/** A running analyzer: analyze several stacks (or configs) without paying its start-up again. */
+export interface PolicyPackSession {
+  /** Process id of the analyzer (gone once `close` resolves). */
+  readonly pid: number | undefined;
+  /** Milliseconds from spawn to the port being printed (the pack's load and type-check). */
+  readonly startupMs: number;
+  analyze(request: AnalysisRequest): Promise<Omit<AnalyzerRun, "startupMs" | "totalMs">>;
+  /** Stop the analyzer process; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Spawn the pack's analyzer and connect to it. Close the session (in a `finally`) to stop the process. */
+export async function openPolicyPack(options: { readonly packDir?: string; readonly timeoutMs?: number } = {}): Promise<PolicyPackSession> {
+  const packDir = path.resolve(options.packDir ?? DEFAULT_PACK_DIR);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const started = Date.now();
+  const analyzer = startAnalyzer(packDir);
+  const within = <T>(work: Promise<T>, what: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`policy pack ${packDir}: ${what} took longer than ${timeoutMs} ms${analyzer.stderrTail()}`)), timeoutMs);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  };
+  let port: number;
+  try {
+    port = await within(analyzer.port, "start-up");
+  } catch (error) {
+    await analyzer.stop();
+    throw error;
+  }
+  const startupMs = Date.now() - started;
+  const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    client.close();
+    await analyzer.stop();
+  };
+  return {
+    pid: analyzer.pid,
+    startupMs,
+    analyze: async (request) => {
+      if (closed) throw new Error("policy pack session is closed");
+      try {
+        return await within(converse(client, request, analyzer), "analysis");
+      } catch (error) {
+        await close();
+        throw error;
+      }
+    },
+    close,
+  };
+}
+
 /** Spawn the pack's analyzer, run the whole protocol once, and always stop the process. */
 export async function runPolicyPack(options: RunPolicyPackOptions): Promise<AnalyzerRun> {
-  const packDir = path.resolve(options.packDir ?? DEFAULT_PACK_DIR);
   const started = Date.now();
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const analyzer = startAnalyzer(packDir);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`policy pack ${packDir}: no answer within ${timeoutMs} ms${analyzer.stderrTail()}`)), timeoutMs);
-  });
-  let client: AnalyzerClient | undefined;
+  const session = await openPolicyPack(options);
   try {
-    const port = await Promise.race([analyzer.port, timeout]);
-    const startupMs = Date.now() - started;
-    client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 400 * 1024 * 1024 });
-    const session = converse(client, options, analyzer);
-    const result = await Promise.race([session, timeout]);
-    return { ...result, startupMs, totalMs: Date.now() - started };
+    const result = await session.analyze(options);
+    return { ...result, startupMs: session.startupMs, totalMs: Date.now() - started };
   } finally {
-    clearTimeout(timer);
-    client?.close();
-    await analyzer.stop();
+    await session.close();
   }
 }
 
-async function converse(client: AnalyzerClient, options: RunPolicyPackOptions, analyzer: Analyzer): Promise<Omit<AnalyzerRun, "startupMs" | "totalMs">> {
+async function converse(client: AnalyzerClient, options: AnalysisRequest, analyzer: Analyzer): Promise<Omit<AnalyzerRun, "startupMs" | "totalMs">> {
   const unary = <Res>(method: string, invoke: (callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown): Promise<Res> =>
     new Promise((resolve, reject) => {
       invoke((error, response) => (error ? reject(new Error(`analyzer ${method}: ${error.details || error.message}${analyzer.stderrTail()}`)) : resolve(response)));
@@ -303,6 +349,7 @@ function encodeResource(resource: AnalyzerResource): analyzerpb.AnalyzerResource
 }
 
 interface Analyzer {
+  readonly pid: number | undefined;
   readonly port: Promise<number>;
   stderrTail(): string;
   stop(): Promise<void>;
@@ -339,6 +386,7 @@ function startAnalyzer(packDir: string): Analyzer {
   });
   const tail = () => (stderr.trim() === "" ? "" : `\n--- analyzer stderr ---\n${stderr.trim()}`);
   return {
+    pid: child.pid,
     port,
     stderrTail: tail,
     async stop() {

@@ -7,12 +7,14 @@ import { z } from "zod";
 import { Findings } from "./internal/findings";
 import { GPU_RESOURCE, gpuWorkloadsOf, inNamespace, namespaceResource, TYPES, type Workload } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
-import { describe, type ResourceView, type StackView } from "./internal/stack";
+import { describe, objectName, type ResourceView, type StackView } from "./internal/stack";
 import { asArray, asCount, asRecord, asString, at, isRecord, isUnknown, type Plain } from "./internal/values";
 
 const config = z.strictObject({
   /** Namespaces that are not tenants (platform add-ons). @default ["kube-system"] */
   exemptNamespaces: z.array(z.string()).default(["kube-system"]),
+  /** Label marking a Namespace as a tenant, checked even before it serves a GPU workload. @default "gpu-inference/tenant" */
+  tenantLabel: z.string().min(1).default("gpu-inference/tenant"),
 });
 
 const checks = {
@@ -27,7 +29,7 @@ const GPU_QUOTA_KEYS = [`requests.${GPU_RESOURCE}`, `limits.${GPU_RESOURCE}`];
 
 export const tenantIsolation: RuleDefinition<typeof config> = {
   name: "tenant-isolation",
-  description: "Each namespace serving GPU workloads enforces Pod Security restricted, has a default-deny NetworkPolicy and a GPU ResourceQuota.",
+  description: "Each tenant namespace (labelled as a tenant, or serving GPU workloads) enforces Pod Security restricted, has a default-deny NetworkPolicy and a GPU ResourceQuota.",
   remediation:
     "Declare the tenant namespace with label pod-security.kubernetes.io/enforce=restricted, a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] (allow traffic with narrower policies), and a ResourceQuota with hard requests.nvidia.com/gpu.",
   enforcementLevel: "mandatory",
@@ -45,13 +47,19 @@ export const tenantIsolation: RuleDefinition<typeof config> = {
       if (cfg.exemptNamespaces.includes(ns)) continue;
       byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), workload]);
     }
+    for (const namespace of view.ofType(TYPES.namespace)) {
+      const name = objectName(namespace);
+      if (typeof name !== "string" || cfg.exemptNamespaces.includes(name) || byNamespace.has(name)) continue;
+      if (at(namespace.props, "metadata", "labels", cfg.tenantLabel) !== undefined) byNamespace.set(name, []);
+    }
     for (const [ns, workloads] of byNamespace) checkNamespace(view, ns, workloads, found);
-    return found.result(byNamespace.size === 0 ? "no GPU workloads in tenant namespaces" : undefined);
+    return found.result(byNamespace.size === 0 ? "no tenant namespaces and no GPU workloads in the stack" : undefined);
   },
 };
 
 function checkNamespace(view: StackView, ns: string, workloads: readonly Workload[], found: Findings): void {
   const namespace = namespaceResource(view, ns);
+  // A namespace is in the map because a GPU workload runs there or because it is declared: one of the two exists.
   const first = workloads[0] as Workload;
   const tenant = namespace !== undefined ? describe(namespace) : `the namespace of ${describe(first.resource)}`;
   const urn = namespace?.urn ?? first.resource.urn;
