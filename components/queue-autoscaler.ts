@@ -27,7 +27,7 @@ import {
   vllmVolumes,
   type VllmPodOptions,
 } from "./internal/vllm-pod";
-import { WORKLOAD_PROFILE_ANNOTATION, type QueueScaleTarget } from "./vllm-server";
+import { workloadAnnotations, type QueueScaleTarget } from "./vllm-server";
 
 export const QUEUE_AUTOSCALER_DEFAULTS = {
   interactive: {
@@ -261,7 +261,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
     {
       apiVersion: "keda.sh/v1alpha1",
       kind: "ScaledJob",
-      metadata: { name, namespace, labels, annotations: { [WORKLOAD_PROFILE_ANNOTATION]: JSON.stringify(profile) } },
+      metadata: { name, namespace, labels, annotations: workloadAnnotations(profile, plan) },
       spec: {
         pollingInterval: args.pollingIntervalSeconds ?? d.pollingIntervalSeconds,
         minReplicaCount: plan.minReplicas,

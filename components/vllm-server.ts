@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ServingPlan } from "../infra/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
+import { COLD_START_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/rules/internal/annotations";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import {
   precisionOptions,
@@ -37,8 +38,7 @@ import {
 export type { GpuPlacement } from "./internal/vllm-pod";
 export type { WeightSource } from "./internal/vllm-flags";
 
-/** Annotation on every GPU Deployment holding its workload profile as JSON; the cost policy parses it with `workloadProfileSchema`. */
-export const WORKLOAD_PROFILE_ANNOTATION = "gpu-inference.dev/workload-profile";
+export { COLD_START_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/rules/internal/annotations";
 
 /** Pods allowed to reach the engines: anything else is denied by the NetworkPolicy. */
 export interface EngineClients {
@@ -202,7 +202,7 @@ export class VllmServer extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata: { ...meta(), annotations: { [WORKLOAD_PROFILE_ANNOTATION]: JSON.stringify(profile) } },
+        metadata: { ...meta(), annotations: workloadAnnotations(profile, plan) },
         spec: {
           // No `replicas`: KEDA's HPA owns the count; Pulumi applying one on every `up` would fight it.
           selector: { matchLabels: selector },
@@ -350,4 +350,9 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
   };
   validatePodOptions(pod, at);
   return { profile, engine, pod };
+}
+
+/** The annotations the cost and scheduling policies read from a GPU workload: its profile and its cold start. */
+export function workloadAnnotations(profile: WorkloadProfile, plan: ServingPlan): Record<string, string> {
+  return { [WORKLOAD_PROFILE_ANNOTATION]: JSON.stringify(profile), [COLD_START_ANNOTATION]: String(plan.coldStartSeconds) };
 }

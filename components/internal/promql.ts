@@ -4,8 +4,10 @@
  * Prometheus' own grammar and checks every metric name against vLLM v0.26.0's list.
  */
 
-/** vLLM's queue-depth gauge: requests waiting for a batch slot, per engine, labelled `model_name` and `engine`. */
-export const QUEUE_DEPTH_METRIC = "vllm:num_requests_waiting";
+import { VLLM_QUEUE_METRIC } from "../../policies/rules/internal/annotations";
+
+/** vLLM's queue-depth gauge: requests waiting for a batch slot, per engine, labelled `model_name` and `engine` (the name the policies check for). */
+export const QUEUE_DEPTH_METRIC = VLLM_QUEUE_METRIC;
 
 /**
  * Value of the `job` label the engine PodMonitor writes on every series it scrapes. A router that

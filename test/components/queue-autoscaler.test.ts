@@ -264,6 +264,7 @@ describe("batch tier: SQS queue, DLQ, least-privilege IAM, ScaledJob", () => {
     expect(find(recorded, "kubernetes:core/v1:ConfigMap", "summaries-batch-worker").inputs.data).toEqual({ "batch_worker.py": BATCH_WORKER_PY });
     const profile = workloadProfileSchema.parse(JSON.parse((at(sj, "metadata", "annotations") as Record<string, string>)[WORKLOAD_PROFILE_ANNOTATION] as string));
     expect(profile).toEqual(workloadProfileSchema.parse(profileOf(summaries)));
+    expect((at(sj, "metadata", "annotations") as Record<string, string>)["gpu-inference.dev/cold-start-seconds"]).toBe(String(batchPlan.coldStartSeconds));
     expect(await pulumiValue(md.queueUrl)).toBe("https://sqs.us-east-1.amazonaws.com/123456789012/inference-dev-support-summaries");
   });
 

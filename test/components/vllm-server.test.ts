@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { VLLM_IMAGE, VLLM_PORT } from "../../components/internal/vllm-flags";
 import { RUNTIME_ENV, VLLM_ENV } from "../../components/internal/vllm-pod";
-import { VLLM_SERVER_DEFAULTS, VllmServer, WORKLOAD_PROFILE_ANNOTATION, type VllmServerArgs } from "../../components/vllm-server";
+import { COLD_START_ANNOTATION, VLLM_SERVER_DEFAULTS, VllmServer, WORKLOAD_PROFILE_ANNOTATION, type VllmServerArgs } from "../../components/vllm-server";
 import { servingPlan } from "../../infra/serving-plan";
 import { workloadProfileSchema } from "../../policies/economics/schema";
 import { placement, profileOf, servingStack, WEIGHT_GIB, workload } from "../fixtures/serving";
@@ -160,6 +160,8 @@ describe("VllmServer children", () => {
     const parsed = workloadProfileSchema.parse(JSON.parse(annotations[WORKLOAD_PROFILE_ANNOTATION] as string));
     expect(parsed).toEqual(workloadProfileSchema.parse(profileOf(chat)));
     expect(parsed.traffic.requestsPerMonth).toBe(30_000_000);
+    // and its cold start, which the scheduling and cooldown policies compare probes and windows with
+    expect(annotations[COLD_START_ANNOTATION]).toBe(String(plan.coldStartSeconds));
   });
 
   it("Service is not named vllm and targets the engine port; PDB keeps the plan's floor", async () => {
