@@ -1,2 +1,6 @@
 export * from "./gpu-cluster";
 export * from "./tenant";
+export * from "./vllm-server";
+export * from "./queue-autoscaler";
+export * from "./batch-queue";
+export * from "./model-deployment";

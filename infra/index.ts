@@ -5,7 +5,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, Tenant } from "../components";
+import { GpuCluster, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
 
 const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
@@ -50,6 +51,48 @@ const tenantsByName: ReadonlyMap<string, Tenant> = new Map(
   ]),
 );
 
+/**
+ * One ModelDeployment per owned workload, in its tenant's namespace, on its GPU pool. The replica
+ * bounds, GPUs and cold start come from `servingPlan` with the catalog's weight size — the same
+ * numbers `npm run cost` simulates and the policies recompute.
+ */
+const huggingFaceToken = new pulumi.Config(CONFIG_NAMESPACE).getSecret("huggingFaceToken");
+const engineClients = {
+  router: [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": TENANT_DEFAULTS.router.namespace } },
+      podSelector: { matchLabels: { ...TENANT_DEFAULTS.router.podLabels } },
+    },
+  ],
+  prometheus: [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cluster.tenantRef.prometheusNamespace } },
+      podSelector: { matchLabels: { ...cluster.tenantRef.prometheusPodLabels } },
+    },
+  ],
+};
+const deployments = config.workloads.map((workload) => {
+  const tenant = tenantsByName.get(workload.tenant);
+  const pool = cluster.poolTargets[workload.serving.gpuPool];
+  if (tenant === undefined || pool === undefined) throw new Error(`${stackFile}: workload ${workload.name}: unknown tenant or pool (the config schema should have refused it)`);
+  const { tenant: _tenant, serving: _serving, ...profile } = workload;
+  return new ModelDeployment(
+    workload.name,
+    {
+      config,
+      workload,
+      weightGiB: workloadWeightGiB(profile),
+      tenant: { namespace: tenant.namespaceName, serviceAccountName: tenant.serviceAccountName, queueNamePrefix: tenant.queueNamePrefix },
+      placement: pool,
+      cluster: cluster.tenantRef,
+      prometheusServerAddress: cluster.prometheusUrl,
+      clients: engineClients,
+      ...(huggingFaceToken !== undefined ? { huggingFaceToken } : {}),
+    },
+    { providers: { aws: awsProvider, kubernetes: cluster.kubernetesProvider }, dependsOn: [tenant] },
+  );
+});
+
 // --- stack outputs ---
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
@@ -64,3 +107,7 @@ export const tenants = Object.fromEntries(
     { namespace: tenant.namespaceName, serviceAccount: tenant.serviceAccountName, roleArn: tenant.roleArn, gpuQuota: tenant.gpuQuota, queueNamePrefix: tenant.queueNamePrefix },
   ]),
 );
+/** Interactive workloads: their OpenAI-compatible base URL inside the cluster (the router's upstreams). */
+export const endpoints = Object.fromEntries(deployments.filter((d) => d.endpoint !== undefined).map((d) => [d.plan.workload, d.endpoint]));
+/** Batch workloads: the SQS queue URL batch jobs are submitted to. */
+export const batchQueues = Object.fromEntries(deployments.filter((d) => d.queueUrl !== undefined).map((d) => [d.plan.workload, d.queueUrl]));
