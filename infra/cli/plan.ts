@@ -1,0 +1,128 @@
+/**
+ * `npm run plan -- --stack <name>`: the pull-request check, offline. Runs the Pulumi program for
+ * the stack under the mock engine with preview semantics, sends what it registers through the
+ * policy pack in its real analyzer process, and reports resources, policy diagnostics and cost.
+ * Exit 0 when nothing mandatory is violated, 1 when something is, 2 for invalid config.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command } from "commander";
+import { Listr, ListrLogger, ProcessOutput } from "listr2";
+import type { StackConfig } from "../config";
+import type { RecordedResource } from "../plan/mock-engine";
+import { runProgramOffline } from "../plan/run-program";
+import { runPolicyPack, type AnalyzerRun, type PolicyConfigFile } from "../policy/analyzer";
+import { toAnalyzerResources } from "../policy/resources";
+import { evaluateStack, type StackEvaluation } from "../stack-economics";
+import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand, UsageError } from "./common";
+import { blocking, planJson, planMarkdown, planTable, type PlanResult } from "./plan-report";
+
+interface PlanOptions {
+  stack?: string;
+  config?: string;
+  policyConfig?: string;
+  format: string;
+}
+
+/** `policies/config/<environment>.json` beside the project, when it exists. */
+export function defaultPolicyConfigFile(config: StackConfig, projectDir = process.cwd()): string | null {
+  const file = path.join(projectDir, "policies", "config", `${config.environment}.json`);
+  return fs.existsSync(file) ? file : null;
+}
+
+function readPolicyConfig(file: string): PolicyConfigFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(`--policy-config ${file}: cannot read the file`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as PolicyConfigFile;
+  } catch {
+    throw new UsageError(`${path.basename(file)}: expected a JSON object of policy names to enforcement levels or settings`);
+  }
+}
+
+interface Context {
+  stack: string;
+  file: string;
+  config: StackConfig;
+  policyConfigFile: string | null;
+  resources: RecordedResource[];
+  analysis: AnalyzerRun;
+  cost: StackEvaluation;
+}
+
+export function planCommand(): Command {
+  return new Command("plan")
+    .description("Offline preview of a stack for pull requests: resources, policy verdicts and cost, with no cloud credentials")
+    .option("-s, --stack <name>", "stack name: reads Pulumi.<name>.yaml")
+    .option("-c, --config <file>", "a stack file to read instead of Pulumi.<stack>.yaml")
+    .option("-p, --policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
+    .option("-f, --format <format>", "table | markdown | json", "table")
+    .addHelpText("after", "\nExit codes: 0 nothing mandatory violated, 1 a mandatory policy refused the stack, 2 invalid config or usage.")
+    .exitOverride()
+    .action(async (options: PlanOptions) => {
+      await runCommand(async () => {
+        const format = parseFormat(options.format);
+        const ctx = {} as Context;
+        // Progress on a terminal only, on stderr, so stdout stays the report.
+        const stages = new Listr<Context>(
+          [
+            {
+              title: "config: read and validate the stack file",
+              task: (c) => {
+                Object.assign(c, loadSelectedStack(options));
+                c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
+              },
+            },
+            {
+              title: "program: register resources under the mock engine (preview)",
+              task: async (c) => {
+                c.resources = await runProgramOffline(c.stack, c.file);
+              },
+            },
+            {
+              title: "policies: run the pack in its analyzer process",
+              task: async (c) => {
+                c.analysis = await runPolicyPack({
+                  resources: toAnalyzerResources(c.resources, { stack: c.stack }),
+                  policyConfig: c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile),
+                  stack: c.stack,
+                  dryRun: true,
+                });
+              },
+            },
+            {
+              title: "cost: evaluate the economics",
+              task: (c) => {
+                c.cost = evaluateStack(c.config, c.stack);
+              },
+            },
+          ],
+          {
+            ctx,
+            exitOnError: true,
+            silentRendererCondition: process.stderr.isTTY !== true,
+            rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+          },
+        );
+        await stages.run();
+        const result: PlanResult = {
+          stack: ctx.stack,
+          policyConfigFile: ctx.policyConfigFile === null ? null : path.relative(process.cwd(), ctx.policyConfigFile),
+          resources: ctx.resources,
+          analysis: ctx.analysis,
+          cost: ctx.cost,
+        };
+        const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: process.stdout.isTTY === true });
+        process.stdout.write(`${out}\n`);
+        return blocking(result).length === 0 ? EXIT.ok : EXIT.violation;
+      });
+    });
+}
+
+if (require.main === module) void runCli(planCommand());

@@ -1,0 +1,42 @@
+/**
+ * Run the Pulumi program for a stack file offline: the engine is the mock engine with preview
+ * semantics, so what the cloud would compute is unknown, and secrets stay secrets (their values
+ * are not in the stack file in the clear, so a placeholder stands in, marked secret).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parseDocument } from "yaml";
+import { installMockEngine, type RecordedResource } from "./mock-engine";
+
+/** Stands in for a secret's value offline; policies see it only wrapped as a secret. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** The stack file's whole `config:` map as the engine would hand it to the program. */
+export function engineConfigOf(stackFile: string): { config: Record<string, unknown>; secretKeys: string[] } {
+  const doc = parseDocument(fs.readFileSync(stackFile, "utf8")).toJS() as { config?: Record<string, unknown> } | null;
+  const config: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+    if (typeof value === "object" && value !== null && "secure" in value) {
+      config[key] = SECRET_PLACEHOLDER;
+      secretKeys.push(key);
+    } else {
+      config[key] = value;
+    }
+  }
+  return { config, secretKeys };
+}
+
+/**
+ * Register the program's resources for `stack` and return them. Runs the program module once:
+ * call it once per process (Pulumi's runtime state is global).
+ */
+export async function runProgramOffline(stack: string, stackFile: string, programModule = path.resolve(__dirname, "..", "index")): Promise<RecordedResource[]> {
+  const { config, secretKeys } = engineConfigOf(stackFile);
+  const recorded = installMockEngine({ config, secretKeys, stack, preview: true });
+  await import(programModule);
+  // Wait for every outstanding registration and apply.
+  await pulumi.runtime.disconnect();
+  return recorded;
+}
