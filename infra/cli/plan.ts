@@ -51,6 +51,7 @@ interface Context {
   file: string;
   config: StackConfig;
   policyConfigFile: string | null;
+  policyConfig: PolicyConfigFile;
   resources: RecordedResource[];
   analysis: AnalyzerRun;
   cost: StackEvaluation;
@@ -77,6 +78,7 @@ export function planCommand(): Command {
               task: (c) => {
                 Object.assign(c, loadSelectedStack(options));
                 c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
+                c.policyConfig = c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile);
               },
             },
             {
@@ -90,7 +92,7 @@ export function planCommand(): Command {
               task: async (c) => {
                 c.analysis = await runPolicyPack({
                   resources: toAnalyzerResources(c.resources, { stack: c.stack }),
-                  policyConfig: c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile),
+                  policyConfig: c.policyConfig,
                   stack: c.stack,
                   dryRun: true,
                 });
