@@ -8,6 +8,7 @@ import { costAllocationTags } from "./cost-allocation-tags";
 import { gpuScheduling } from "./gpu-scheduling";
 import { inferenceBreakEven } from "./inference-break-even";
 import type { RuleDefinition } from "./internal/rule";
+import { operationalReadiness } from "./operational-readiness";
 import { podSandboxing } from "./pod-sandboxing";
 import { queueDepthAutoscaling } from "./queue-depth-autoscaling";
 import { tenantIsolation } from "./tenant-isolation";
@@ -20,4 +21,5 @@ export const RULES: readonly RuleDefinition<z.ZodObject>[] = [
   podSandboxing,
   clusterHardening,
   costAllocationTags,
+  operationalReadiness,
 ];

@@ -63,7 +63,10 @@ describe("the policy pack in its analyzer process", () => {
   it("passes the compliant fixture under prod.json", async () => {
     const run = await analyze(compliantStack(), withoutEconomics(PROD));
     expect(run.diagnostics).toEqual([]);
-    expect(run.notApplicable.filter((n) => n.policyName !== "inference-break-even")).toEqual([]);
+    // prod.json declares no readiness scorecard: that advisory policy says so instead of passing silently.
+    expect(run.notApplicable.filter((n) => n.policyName !== "inference-break-even")).toEqual([
+      { policyName: "operational-readiness", reason: expect.stringContaining("no readiness scorecard") },
+    ]);
   });
 
   it("refuses an opened tenant namespace: mandatory under prod.json, advisory under dev.json", async () => {
@@ -82,7 +85,11 @@ describe("the policy pack in its analyzer process", () => {
     expect(blockingDiagnostics(prod)).toHaveLength(1);
 
     const dev = await analyze(opened, withoutEconomics(DEV));
-    expect(dev.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([["tenant-isolation", "advisory"]]);
+    // dev.json's scorecard also grades yellow: an advisory of its own.
+    expect(dev.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
+      ["tenant-isolation", "advisory"],
+      ["operational-readiness", "advisory"],
+    ]);
     expect(blockingDiagnostics(dev)).toEqual([]);
   });
 

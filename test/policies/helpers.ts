@@ -44,3 +44,8 @@ export function violated(result: RuleResult): string[] {
 export function unverified(result: RuleResult): string[] {
   return [...new Set(result.findings.filter((f) => f.kind === "unverified").map((f) => f.check))].sort();
 }
+
+/** Distinct check ids of violations and advisories (what a reviewer sees besides unverified checks), sorted. */
+export function reported(result: RuleResult): string[] {
+  return [...new Set(result.findings.filter((f) => f.kind !== "unverified").map((f) => f.check))].sort();
+}
