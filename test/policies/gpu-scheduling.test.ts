@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gpuScheduling } from "../../policies/rules/gpu-scheduling";
-import { compliantStack, inputsOf, setPath } from "../fixtures/resources/compliant-stack";
+import { compliantStack, inputsOf, setPath, without } from "../fixtures/resources/compliant-stack";
 import { evaluate, violated } from "./helpers";
 import { describePolicyCases } from "./policy-cases";
 
@@ -43,5 +43,17 @@ describe("gpu-scheduling", () => {
     const stack = compliantStack();
     setPath(inputsOf(stack, "kubernetes:policy/v1:PodDisruptionBudget", "chat-pdb"), ["spec", "selector", "matchLabels", "app.kubernetes.io/instance"], "other");
     expect(violated(evaluate(gpuScheduling, stack))).toEqual(["gpu-scheduling/disruption-budget"]);
+  });
+
+  it("without NodePools in the stack, only karpenter.sh/nodepool can name a pool (EKS Auto Mode's built-in pools)", () => {
+    const stack = without(compliantStack(), "kubernetes:karpenter.sh/v1:NodePool", "l40s");
+    const result = evaluate(gpuScheduling, stack);
+    expect(violated(result)).toEqual(["gpu-scheduling/pool-selector"]);
+    expect(result.findings.every((f) => f.message.includes("matches no NodePool in this stack"))).toBe(true);
+    for (const r of stack) if (r.type === DEPLOYMENT || r.type === "kubernetes:keda.sh/v1alpha1:ScaledJob") {
+      const podSpec = r.type === DEPLOYMENT ? ["spec", "template", "spec"] : ["spec", "jobTargetRef", "template", "spec"];
+      setPath(r.inputs, [...podSpec, "nodeSelector"], { "karpenter.sh/nodepool": "gpu" });
+    }
+    expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
   });
 });

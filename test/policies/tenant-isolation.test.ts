@@ -41,4 +41,13 @@ describe("tenant-isolation", () => {
     setPath(inputsOf(stack, "kubernetes:core/v1:ResourceQuota", "team-a-gpu-quota"), ["spec", "hard"], { "limits.nvidia.com/gpu": 4 });
     expect(violated(evaluate(tenantIsolation, stack))).toEqual([]);
   });
+
+  it("a namespace labelled as a tenant is checked before it serves anything", () => {
+    const stack = compliantStack().filter((r) => r.type !== "kubernetes:apps/v1:Deployment" && r.type !== "kubernetes:keda.sh/v1alpha1:ScaledJob");
+    expect(violated(evaluate(tenantIsolation, stack))).toEqual([]);
+    const opened = stack.filter((r) => r.name !== "team-a-default-deny");
+    const result = evaluate(tenantIsolation, opened);
+    expect(violated(result)).toEqual(["tenant-isolation/default-deny"]);
+    expect(result.findings[0]?.urn).toMatch(/Namespace::team-a$/);
+  });
 });

@@ -135,6 +135,8 @@ export function selectedNodePools(view: StackView, workload: Workload): PoolSele
   const poolKeys = new Set<string>([NODEPOOL_LABEL]);
   for (const pool of pools) for (const key of nodePoolLabels(pool).keys()) poolKeys.add(key);
   const identifying = [...selector].filter(([key]) => poolKeys.has(key));
+  // No NodePool in the stack to say which keys identify a pool: any selector entry might.
+  if (pools.length === 0 && selector.size > 0) return { kind: "selected", pools: [], byNodePoolLabel: selector.has(NODEPOOL_LABEL) };
   if (identifying.length === 0) return { kind: "none" };
   const matching = pools.filter((pool) => {
     const labels = nodePoolLabels(pool);
