@@ -134,7 +134,7 @@ function checkStartupProbe(workload: Workload, gpuContainers: readonly string[],
     return;
   }
   const required = coldStart?.seconds ?? defaultStartupSeconds;
-  const source = coldStart !== undefined ? "its declared cold start" : `the default of ${defaultStartupSeconds} s (no \`${COLD_START_ANNOTATION}\` annotation)`;
+  const source = coldStart !== undefined ? "its declared cold start" : `the configured default: no \`${COLD_START_ANNOTATION}\` annotation`;
   for (const { container, path, label } of containersOf(workload)) {
     if (!gpuContainers.includes(path)) continue;
     const probe = at(container, "startupProbe");
