@@ -48,6 +48,7 @@ export function groupByComponent(resources: readonly RecordedResource[]): Group[
 }
 
 function shortType(type: string): string {
+  if (type.startsWith("pulumi:providers:")) return `provider:${type.slice("pulumi:providers:".length)}`;
   return type.split(":").pop() ?? type;
 }
 
