@@ -51,8 +51,9 @@ export interface EngineClients {
 /** Defaults of VllmServerArgs; the docs below and the defaults test point here. */
 export const VLLM_SERVER_DEFAULTS = {
   enablePrefixCaching: true,
-  cpuPerGpu: 3,
-  memoryGiBPerGpu: 14,
+  /** Fits the smallest GPU instances (g6.xlarge: 4 vCPU, 16 GiB) after kubelet reservations and daemonsets. */
+  cpuPerGpu: 2,
+  memoryGiBPerGpu: 12,
   shmSizeGiB: 4,
   /** Model cache size over the weights' size, to hold the download and the Hub's temporary files. */
   modelCacheOverWeights: 1.5,
@@ -104,9 +105,9 @@ export interface VllmEngineArgs {
   readonly quantization?: VllmQuantization;
   /** KV-cache dtype (maps to `--kv-cache-dtype`). @default - `fp8` for `kvCachePrecision: fp8`, else unset (`auto`) */
   readonly kvCacheDtype?: VllmKvCacheDtype;
-  /** CPU cores requested per replica (maps to `resources.requests.cpu`). @default 3 × GPUs per replica */
+  /** CPU cores requested per replica (maps to `resources.requests.cpu`). @default 2 × GPUs per replica */
   readonly cpu?: number;
-  /** Memory per replica, GiB, requested and limited, `/dev/shm` included (maps to `resources.{requests,limits}.memory`). @default 14 × GPUs per replica */
+  /** Memory per replica, GiB, requested and limited, `/dev/shm` included (maps to `resources.{requests,limits}.memory`). @default 12 × GPUs per replica */
   readonly memoryGiB?: number;
   /** Memory-backed `/dev/shm` size, GiB (maps to an `emptyDir` with `medium: Memory`). @default 4 */
   readonly shmSizeGiB?: number;

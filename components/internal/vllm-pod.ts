@@ -62,6 +62,7 @@ export const RUNTIME_ENV: Readonly<Record<string, string>> = {
   XDG_CONFIG_HOME: `${VLLM_PATHS.cache}/xdg-config`,
   TRITON_CACHE_DIR: `${VLLM_PATHS.cache}/triton`,
   TORCHINDUCTOR_CACHE_DIR: `${VLLM_PATHS.cache}/torchinductor`,
+  NUMBA_CACHE_DIR: `${VLLM_PATHS.cache}/numba`,
   TMPDIR: VLLM_PATHS.tmp,
 };
 

@@ -135,7 +135,7 @@ describe("VllmServer children", () => {
     const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     expect(env).toEqual({ ...RUNTIME_ENV, ...VLLM_ENV });
     // Every path the environment points at lies on a mounted writable volume.
-    for (const value of [env.HOME, env.HF_HOME, env.VLLM_CACHE_ROOT, env.VLLM_CONFIG_ROOT, env.XDG_CACHE_HOME, env.TRITON_CACHE_DIR, env.TMPDIR]) {
+    for (const value of [env.HOME, env.HF_HOME, env.VLLM_CACHE_ROOT, env.VLLM_CONFIG_ROOT, env.VLLM_ASSETS_CACHE, env.XDG_CACHE_HOME, env.XDG_CONFIG_HOME, env.TRITON_CACHE_DIR, env.TORCHINDUCTOR_CACHE_DIR, env.NUMBA_CACHE_DIR, env.TMPDIR]) {
       expect([...mounts.keys()].some((m) => value === m || value?.startsWith(`${m}/`)), value).toBe(true);
     }
     expect(mounts.get("/dev/shm")).toBe("dshm");
@@ -224,7 +224,7 @@ describe("VllmServer defaults", () => {
   it("applies every documented @default", async () => {
     const d = VLLM_SERVER_DEFAULTS;
     expect(d.enablePrefixCaching).toBe(true);
-    expect([d.cpuPerGpu, d.memoryGiBPerGpu, d.shmSizeGiB, d.modelCacheMinGiB, d.modelCacheOverWeights, d.startupMinSeconds, d.startupOverColdStart]).toEqual([3, 14, 4, 20, 1.5, 600, 2]);
+    expect([d.cpuPerGpu, d.memoryGiBPerGpu, d.shmSizeGiB, d.modelCacheMinGiB, d.modelCacheOverWeights, d.startupMinSeconds, d.startupOverColdStart]).toEqual([2, 12, 4, 20, 1.5, 600, 2]);
     const recorded = installPulumiMocks();
     const args = baseArgs();
     delete (args as { serviceAccountName?: unknown }).serviceAccountName;
@@ -240,7 +240,7 @@ describe("VllmServer defaults", () => {
     expect(c.args).not.toContain("--kv-cache-dtype");
     expect(at(c, "args", 2)).toBe("chat"); // served model name = workload name
     expect(at(c, "args", 0)).toBe(chat.model.id); // weights from the hub
-    expect(c.resources).toEqual({ requests: { cpu: "6", memory: "28Gi", "nvidia.com/gpu": "2" }, limits: { memory: "28Gi", "nvidia.com/gpu": "2" } });
+    expect(c.resources).toEqual({ requests: { cpu: "4", memory: "24Gi", "nvidia.com/gpu": "2" }, limits: { memory: "24Gi", "nvidia.com/gpu": "2" } });
     expect(at(spec, "volumes", 0)).toEqual({ name: "model-cache", emptyDir: { sizeLimit: `${Math.max(20, Math.ceil(1.5 * WEIGHT_GIB))}Gi` } });
     expect(at(spec, "volumes", 3)).toEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "4Gi" } });
     const startup = c.startupProbe as { periodSeconds: number; failureThreshold: number };
