@@ -166,6 +166,9 @@ describe("the dev stack's program under mocks", () => {
     expect(blockingDiagnostics(dev)).toEqual([]);
     const prod = await session.analyze({ stack: "dev", resources, policyConfig: PROD });
     expect(prod.diagnostics.filter((d) => d.policyName !== "inference-break-even")).toEqual([]);
+    // The checks ran on the program's GPU workloads, not "not applicable" to an empty stack.
+    const ran = RULES.map((r) => r.name).filter((name) => !prod.notApplicable.some((n) => n.policyName === name));
+    expect(ran).toEqual(expect.arrayContaining(["queue-depth-autoscaling", "gpu-scheduling", "tenant-isolation", "pod-sandboxing", "cluster-hardening", "cost-allocation-tags"]));
   });
 });
 
