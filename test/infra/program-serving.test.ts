@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { loadStackConfigFile, namespaceValues } from "../../infra/config";
 import { servingPlan } from "../../infra/serving-plan";
 import { workloadWeightGiB } from "../../policies/economics/evaluate";
+import { RULES } from "../../policies/rules/all";
+import { evaluate } from "../policies/helpers";
 import { validateRecordedKubernetesObjects } from "../helpers/kubernetes-schemas";
 import { find, installPulumiMocks, ofType, type RecordedResource, valueOf } from "../helpers/pulumi-mocks";
 
@@ -68,5 +70,11 @@ describe("the program's serving", () => {
       if (w.tier === "interactive") expect(await valueOf(endpoints[w.name]!)).toBe(`http://${w.name}.${w.tenant}.svc.cluster.local/v1`);
       else expect(await valueOf(queues[w.name]!)).toBe(`https://sqs.us-east-1.amazonaws.com/123456789012/${config.cluster.name}-${w.tenant}-${w.name}`);
     }
+  });
+
+  it("passes every rule of the policy pack; the one finding is the economics verdict the dev stack is built to show", () => {
+    const findings = RULES.flatMap((rule) => evaluate(rule, recorded).findings.map((f) => `${f.kind} ${f.check}`));
+    // support-chat: the dev stack's "API wins" example (README, cost model) is refused below break-even.
+    expect(findings).toEqual(["violation inference-break-even/below-break-even"]);
   });
 });
