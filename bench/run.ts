@@ -7,11 +7,12 @@
  * and list it in `SUITES`.
  */
 import Table from "cli-table3";
+import { planSuite } from "./plan";
 import { simulationSuite } from "./simulation";
 import type { BenchRow, BenchSuite } from "./suite";
 import { runSuite } from "./suite";
 
-const SUITES: readonly BenchSuite[] = [simulationSuite];
+const SUITES: readonly BenchSuite[] = [simulationSuite, planSuite];
 
 function format(n: number, digits: number): string {
   return n.toFixed(digits);

@@ -17,6 +17,10 @@ export interface BenchCase {
   readonly timeMs: number;
   /** Extra column: what the case is, in units the reader cares about (`43,800 steps`). */
   readonly size: string;
+  /** Unmeasured runs first. @default - min(5, iterations) */
+  readonly warmupIterations?: number;
+  /** Measure what one call allocates (5 extra calls); off for cases that run a child process. @default true */
+  readonly measureHeap?: boolean;
 }
 
 export interface BenchSuite {
@@ -86,7 +90,7 @@ function heapDeltaMiB(fn: () => unknown): number | null {
 export async function runSuite(suite: BenchSuite): Promise<BenchRow[]> {
   const measured: Omit<BenchRow, "ratio">[] = [];
   for (const c of suite.cases()) {
-    const bench = new Bench({ iterations: c.iterations, time: c.timeMs, warmupIterations: Math.min(5, c.iterations), throws: true });
+    const bench = new Bench({ iterations: c.iterations, time: c.timeMs, warmupIterations: c.warmupIterations ?? Math.min(5, c.iterations), throws: true });
     bench.add(c.name, c.fn);
     await bench.run();
     const task = bench.getTask(c.name);
@@ -100,7 +104,7 @@ export async function runSuite(suite: BenchSuite): Promise<BenchRow[]> {
       meanMs: result.latency.mean,
       p99Ms: result.latency.p99,
       samples: result.latency.samplesCount,
-      heapDeltaMiB: heapDeltaMiB(c.fn),
+      heapDeltaMiB: c.measureHeap === false ? null : heapDeltaMiB(c.fn),
     });
   }
   const baseline = measured.find((r) => r.name === suite.baseline);
