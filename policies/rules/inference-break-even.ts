@@ -94,7 +94,14 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
       findings.violation(result.check, urn, `${workloadLabel(workload)} ${result.message}`);
       continue;
     }
-    const evaluation = evaluateWorkload(result.facts, context);
+    let evaluation: WorkloadEvaluation;
+    try {
+      evaluation = evaluateWorkload(result.facts, context);
+    } catch (error) {
+      // A shape the catalog cannot price or hold (a replica wider than any instance, an unknown type): refuse, never crash.
+      findings.violation("unpriceable", urn, `${workloadLabel(workload)} cannot be priced: ${(error as Error).message}`);
+      continue;
+    }
     if (evaluation.passesGate) continue;
     const waiver = waivers.get(evaluation.name);
     const message = refusalMessage(evaluation, config.economics.marginOfSafety);

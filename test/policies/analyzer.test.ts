@@ -32,7 +32,6 @@ const readConfig = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 
 const PROD = readConfig("prod.json");
 const DEV = readConfig("dev.json");
 /** The fixtures carry a placeholder workload profile: the economics gate has its own tests. */
-const withoutEconomics = (config: PolicyConfigFile): PolicyConfigFile => ({ ...config, "inference-break-even": "disabled" });
 
 let session: PolicyPackSession;
 beforeAll(async () => {
@@ -61,7 +60,7 @@ describe("the policy pack in its analyzer process", () => {
   });
 
   it("passes the compliant fixture under prod.json", async () => {
-    const run = await analyze(compliantStack(), withoutEconomics(PROD));
+    const run = await analyze(compliantStack(), PROD);
     expect(run.diagnostics).toEqual([]);
     // prod.json declares no readiness scorecard: that advisory policy says so instead of passing silently.
     expect(run.notApplicable.filter((n) => n.policyName !== "inference-break-even")).toEqual([
@@ -71,7 +70,7 @@ describe("the policy pack in its analyzer process", () => {
 
   it("refuses an opened tenant namespace: mandatory under prod.json, advisory under dev.json", async () => {
     const opened = without(compliantStack(), "kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-a-default-deny");
-    const prod = await analyze(opened, withoutEconomics(PROD));
+    const prod = await analyze(opened, PROD);
     expect(prod.diagnostics).toEqual([
       expect.objectContaining({
         policyName: "tenant-isolation",
@@ -84,7 +83,7 @@ describe("the policy pack in its analyzer process", () => {
     expect(prod.diagnostics[0]?.message).toContain("[tenant-isolation/default-deny]");
     expect(blockingDiagnostics(prod)).toHaveLength(1);
 
-    const dev = await analyze(opened, withoutEconomics(DEV));
+    const dev = await analyze(opened, DEV);
     // dev.json's scorecard also grades yellow: an advisory of its own.
     expect(dev.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
       ["tenant-isolation", "advisory"],
@@ -96,13 +95,13 @@ describe("the policy pack in its analyzer process", () => {
   it("refuses a GPU workload whose queue trigger was dropped", async () => {
     const stack = compliantStack();
     setPath(inputsOf(stack, "kubernetes:keda.sh/v1alpha1:ScaledObject", "chat-scaler"), ["spec", "triggers"], []);
-    const run = await analyze(stack, withoutEconomics(PROD));
+    const run = await analyze(stack, PROD);
     expect(run.diagnostics.map((d) => [d.policyName, d.enforcementLevel, checkOf(d.message)])).toEqual([["queue-depth-autoscaling", "mandatory", "queue-depth-autoscaling/queue-trigger"]]);
     expect(run.diagnostics[0]?.message).toMatch(/add a prometheus trigger on vllm:num_requests_waiting/);
   });
 
   it.each(UNKNOWN_VARIANTS.map((v) => [v.check, v] as const))("an unknown value read by %s is an explicit advisory, never a refusal or a blanket downgrade", async (check, variant) => {
-    const run = await analyze(variant.build(), withoutEconomics(PROD));
+    const run = await analyze(variant.build(), PROD);
     expect(run.diagnostics.length).toBeGreaterThan(0);
     expect(run.diagnostics.map((d) => checkOf(d.message))).toContain(check);
     for (const d of run.diagnostics) {
@@ -127,7 +126,7 @@ describe("the policy pack in its analyzer process", () => {
   });
 
   it("passes each policy's config from the stack's config file", async () => {
-    const run = await analyze(compliantStack(), { ...withoutEconomics(PROD), "cost-allocation-tags": { requiredAwsTags: ["cost-center"] } });
+    const run = await analyze(compliantStack(), { ...PROD, "cost-allocation-tags": { requiredAwsTags: ["cost-center"] } });
     expect(run.diagnostics.length).toBeGreaterThan(0);
     for (const d of run.diagnostics) {
       expect([d.policyName, d.enforcementLevel, checkOf(d.message)]).toEqual(["cost-allocation-tags", "mandatory", "cost-allocation-tags/aws-tags"]);
@@ -136,7 +135,7 @@ describe("the policy pack in its analyzer process", () => {
   });
 
   it("a config key the policy does not know is a violation naming it", async () => {
-    const run = await analyze(compliantStack(), { ...withoutEconomics(PROD), "pod-sandboxing": { exemptNamespace: ["x"] } });
+    const run = await analyze(compliantStack(), { ...PROD, "pod-sandboxing": { exemptNamespace: ["x"] } });
     expect(run.diagnostics.map((d) => [d.policyName, checkOf(d.message)])).toEqual([["pod-sandboxing", "pod-sandboxing/config"]]);
     expect(run.diagnostics[0]?.message).toContain("exemptNamespace");
   });
