@@ -27,6 +27,7 @@ import {
   vllmVolumes,
   type VllmPodOptions,
 } from "./internal/vllm-pod";
+import { BATCH_IDLE_SECONDS_ENV } from "../policies/rules/internal/annotations";
 import { workloadAnnotations, type QueueScaleTarget } from "./vllm-server";
 
 export const QUEUE_AUTOSCALER_DEFAULTS = {
@@ -227,8 +228,8 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
   const d = QUEUE_AUTOSCALER_DEFAULTS.batch;
   const { plan, namespace, engine, pod, profile } = args.job;
   const jobTimeoutSeconds = args.jobTimeoutSeconds ?? d.jobTimeoutSeconds;
-  // Each Job drains up to this many messages, so one model load serves several batch files; the trigger's queueLength matches.
-  const messagesPerJob = Math.max(1, Math.ceil(plan.targetQueueDepthPerReplica));
+  // The queue counts batch files; the plan says how many waiting files warrant one more Job.
+  const filesPerJob = plan.batch?.filesPerJob ?? 1;
   const labels = { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "batch", "app.kubernetes.io/part-of": "gpu-inference", "gpu-inference.dev/workload": plan.workload };
   const child = { parent };
   const q = args.queue;
@@ -300,7 +301,8 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
                     { name: "BATCH_INPUT_PREFIX", value: q.inputPrefixUri },
                     { name: "BATCH_OUTPUT_PREFIX", value: q.outputPrefixUri },
                     { name: "BATCH_VISIBILITY_SECONDS", value: String(q.visibilityTimeoutSeconds) },
-                    { name: "BATCH_MAX_MESSAGES", value: String(messagesPerJob) },
+                    // A Job takes files until the queue has stayed empty this long: the scale-down cooldown the cost model simulates.
+                    { name: BATCH_IDLE_SECONDS_ENV, value: String(plan.scaleDownCooldownSeconds) },
                   ],
                   resources: vllmResources(pod),
                   volumeMounts: [...vllmVolumeMounts(), { name: "worker", mountPath: BATCH_WORKER_DIR, readOnly: true }],
@@ -319,7 +321,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
             metadata: {
               queueURL: q.queueUrl,
               awsRegion: q.region,
-              queueLength: String(messagesPerJob),
+              queueLength: String(filesPerJob),
               activationQueueLength: "0",
               scaleOnInFlight: "true",
             },

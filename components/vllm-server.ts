@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ServingPlan } from "../infra/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
-import { COLD_START_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/rules/internal/annotations";
+import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/rules/internal/annotations";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import {
   precisionOptions,
@@ -355,5 +355,9 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
 
 /** The annotations the cost and scheduling policies read from a GPU workload: its profile and its cold start. */
 export function workloadAnnotations(profile: WorkloadProfile, plan: ServingPlan): Record<string, string> {
-  return { [WORKLOAD_PROFILE_ANNOTATION]: JSON.stringify(profile), [COLD_START_ANNOTATION]: String(plan.coldStartSeconds) };
+  return {
+    [WORKLOAD_PROFILE_ANNOTATION]: JSON.stringify(profile),
+    [COLD_START_ANNOTATION]: String(plan.coldStartSeconds),
+    ...(plan.batch !== undefined ? { [REQUESTS_PER_BATCH_FILE_ANNOTATION]: String(plan.batch.requestsPerFile) } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { API_PRICES, INSTANCE_TYPES, MODELS } from "../policies/economics/catalog";
 import { PRICE_KEY } from "../policies/economics/catalog/instances";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
+import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/rules/internal/workload-facts";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
 
@@ -89,12 +90,17 @@ export const servingSchema = z.strictObject({
   minReplicas: wholeNumber("a whole number of replicas, at least 0", 0).optional(),
   /** Most replicas (maps to `ScaledObject.spec.maxReplicaCount` / `ScaledJob.spec.maxReplicaCount`). @default 4 */
   maxReplicas: wholeNumber("a whole number of replicas, at least 1", 1).default(4),
-  /** Waiting requests per replica that triggers scale-up (KEDA trigger `threshold`); batch: queued jobs per job. @default 4 */
+  /**
+   * Waiting requests per replica that triggers scale-up (interactive: KEDA trigger `threshold`); batch: requests waiting per
+   * job, deployed as ⌈this ÷ requestsPerBatchFile⌉ queued files per job (`ScaledJob` trigger `queueLength`). @default 4
+   */
   targetQueueDepthPerReplica: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).default(4),
   /** Seconds load must stay low before a replica is removed (maps to `ScaledObject.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds`). @default 900 */
   scaleDownCooldownSeconds: wholeNumber("a whole number of seconds", 0).default(900),
   /** Seconds from a scale-up request to a serving replica (node provisioning + model load). @default - estimated from the model's weight size */
   coldStartSeconds: wholeNumber("a whole number of seconds", 1).optional(),
+  /** Batch tiers: requests in one batch file (one SQS message); vLLM's offline runner reloads the model per file. @default 50000 (OpenAI's batch-file limit) */
+  requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
   /** Tokens/s one replica sustains for this workload, measured; wins over the roofline model. @default - the roofline estimate */

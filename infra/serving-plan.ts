@@ -18,7 +18,10 @@ export interface ServingPlan {
   readonly gpusPerReplica: number;
   readonly minReplicas: number;
   readonly maxReplicas: number;
+  /** Waiting requests per replica that trigger scale-up; batch: a whole number of batch files' worth. */
   readonly targetQueueDepthPerReplica: number;
+  /** Batch tiers: requests in one batch file, and files waiting per job (the ScaledJob's `queueLength`). */
+  readonly batch?: { readonly requestsPerFile: number; readonly filesPerJob: number };
   /** Scale-down cooldown, seconds; never shorter than the cold start, so scaling does not thrash. */
   readonly scaleDownCooldownSeconds: number;
   /** Seconds from a scale-up request to a serving replica. */
@@ -36,6 +39,9 @@ export function servingPlan(config: StackConfig, workload: WorkloadConfig, weigh
   const pool = config.cluster.gpuPools.find((p) => p.name === workload.serving.gpuPool);
   if (pool === undefined) throw new Error(`workload ${workload.name}: no GPU pool named ${workload.serving.gpuPool}`);
   const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(weightGiB);
+  // The SQS scaler counts files, the cost model requests: the queue target is a whole number of files.
+  const requestsPerFile = workload.serving.requestsPerBatchFile;
+  const batch = workload.tier === "batch" ? { requestsPerFile, filesPerJob: Math.max(1, Math.round(workload.serving.targetQueueDepthPerReplica / requestsPerFile)) } : undefined;
   return {
     workload: workload.name,
     tenant: workload.tenant,
@@ -46,7 +52,8 @@ export function servingPlan(config: StackConfig, workload: WorkloadConfig, weigh
     gpusPerReplica: workload.serving.gpusPerReplica,
     minReplicas: resolvedMinReplicas(workload),
     maxReplicas: workload.serving.maxReplicas,
-    targetQueueDepthPerReplica: workload.serving.targetQueueDepthPerReplica,
+    targetQueueDepthPerReplica: batch !== undefined ? batch.filesPerJob * batch.requestsPerFile : workload.serving.targetQueueDepthPerReplica,
+    ...(batch !== undefined ? { batch } : {}),
     scaleDownCooldownSeconds: Math.max(workload.serving.scaleDownCooldownSeconds, coldStartSeconds),
     coldStartSeconds,
     gpuMemoryUtilization: workload.serving.gpuMemoryUtilization,

@@ -44,6 +44,7 @@ export function workloadFacts(config: StackConfig, workload: WorkloadConfig): Wo
     gpuMemoryUtilization: plan.gpuMemoryUtilization,
     ...(plan.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: plan.measuredTokensPerSecond } : {}),
     ...(plan.hourlyPriceUsd !== undefined ? { hourlyPriceUsd: plan.hourlyPriceUsd } : {}),
+    ...(plan.batch !== undefined ? { requestsPerBatchFile: plan.batch.requestsPerFile } : {}),
   };
 }
 

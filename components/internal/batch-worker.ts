@@ -1,13 +1,16 @@
 /**
  * The batch job's entrypoint, mounted from a ConfigMap into the vLLM image and run with its Python.
  *
- * One job drains up to `MAX_MESSAGES` messages, one at a time: receive a message (its visibility
+ * One job takes messages one at a time until the queue has stayed empty for `BATCH_IDLE_SECONDS`
+ * (the scale-down cooldown the cost model simulates), then exits: receive a message (its visibility
  * timeout hides it from other jobs), keep it hidden with a heartbeat while working, download the
  * OpenAI batch-format input from S3, run vLLM's own offline batch runner
  * (`python -m vllm.entrypoints.openai.run_batch -i <file> -o <file> --model ...`), upload the output,
  * confirm it is stored (HEAD), and only then delete the message. A job that dies at any step leaves
  * the message to reappear when its visibility lapses; after the queue's `maxReceiveCount` receives
- * it moves to the dead-letter queue. Nothing is lost.
+ * it moves to the dead-letter queue. Nothing is lost. The runner loads the model once per file, so
+ * big files (up to OpenAI's 50,000 requests) keep that reload small next to the work; the cost
+ * model charges it per `requestsPerBatchFile`.
  *
  * Message body (JSON): `{"input": "s3://bucket/<inputPrefix>/x.jsonl", "output": "s3://bucket/<outputPrefix>/x.jsonl"}`;
  * both must lie under the prefixes the job's IAM role is scoped to.
@@ -24,6 +27,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import boto3
 
@@ -31,7 +35,7 @@ QUEUE_URL = os.environ["BATCH_QUEUE_URL"]
 INPUT_PREFIX = os.environ["BATCH_INPUT_PREFIX"]
 OUTPUT_PREFIX = os.environ["BATCH_OUTPUT_PREFIX"]
 VISIBILITY_SECONDS = int(os.environ.get("BATCH_VISIBILITY_SECONDS", "900"))
-MAX_MESSAGES = int(os.environ.get("BATCH_MAX_MESSAGES", "1"))
+IDLE_SECONDS = int(os.environ.get("BATCH_IDLE_SECONDS", "0"))
 WORK_DIR = os.environ.get("BATCH_WORK_DIR", "/tmp")
 RUNNER = [sys.executable, "-m", "vllm.entrypoints.openai.run_batch"]
 
@@ -74,12 +78,17 @@ def process(sqs, s3, message, engine_args):
 
 def main(engine_args):
     sqs, s3 = boto3.client("sqs"), boto3.client("s3")
-    for _ in range(MAX_MESSAGES):
-        received = sqs.receive_message(QueueUrl=QUEUE_URL, MaxNumberOfMessages=1, WaitTimeSeconds=20, VisibilityTimeout=VISIBILITY_SECONDS)
+    idle_since = time.monotonic()
+    while True:
+        # Long polling, but never past the idle deadline.
+        wait = max(0, min(20, int(IDLE_SECONDS - (time.monotonic() - idle_since))))
+        received = sqs.receive_message(QueueUrl=QUEUE_URL, MaxNumberOfMessages=1, WaitTimeSeconds=wait, VisibilityTimeout=VISIBILITY_SECONDS)
         messages = received.get("Messages", [])
         if not messages:
-            print("queue empty", flush=True)
-            return 0
+            if time.monotonic() - idle_since >= IDLE_SECONDS:
+                print(f"queue empty for {IDLE_SECONDS} s", flush=True)
+                return 0
+            continue
         message = messages[0]
         heartbeat = Heartbeat(sqs, message["ReceiptHandle"])
         heartbeat.start()
@@ -89,7 +98,7 @@ def main(engine_args):
             heartbeat.stopped.set()
         sqs.delete_message(QueueUrl=QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
         print(f"done {message['MessageId']}", flush=True)
-    return 0
+        idle_since = time.monotonic()
 
 
 if __name__ == "__main__":

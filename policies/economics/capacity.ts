@@ -279,3 +279,12 @@ export function estimateColdStartSeconds(weightGiB: number): number {
   const c = COLD_START;
   return Math.ceil(c.nodeProvisioningSeconds + c.imagePullSeconds + gb / c.weightDownloadGBps + gb / c.weightLoadGBps + c.engineStartSeconds);
 }
+
+/**
+ * Seconds to load the model again inside a running replica (weights already on local disk, engine
+ * restart): what each batch file costs when vLLM's offline runner starts once per file.
+ */
+export function estimateModelReloadSeconds(weightGiB: number): number {
+  const gb = (weightGiB * GIB) / 1e9;
+  return Math.ceil(gb / COLD_START.weightLoadGBps + COLD_START.engineStartSeconds);
+}

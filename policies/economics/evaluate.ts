@@ -8,7 +8,7 @@
  */
 import { breakEvenUtilization, apiCostUsd, passesBreakEvenGate, splitTokens } from "./break-even";
 import { catalogApiPrice, catalogInstancePrice, EKS_FEES, gpuById, instanceById, resolveArchitecture } from "./catalog";
-import { replicaCapacity, weightGiB } from "./capacity";
+import { estimateModelReloadSeconds, replicaCapacity, weightGiB } from "./capacity";
 import { maxOfferedLoadForWaitProbability } from "./queueing";
 import { sloSchema, type PricePerMillion, type Slo, type WorkloadProfile } from "./schema";
 import { simulateMonth } from "./simulation";
@@ -98,7 +98,7 @@ function sloOf(profile: WorkloadProfile): Slo | undefined {
   return profile.slo ?? sloSchema.parse({});
 }
 
-/** Roofline (or measured) capacity, with Erlang C headroom for interactive tiers. */
+/** Roofline (or measured) capacity, with Erlang C headroom for interactive tiers and the per-file model reload for batch tiers. */
 export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string): ReplicaCapacity {
   const { profile } = facts;
   const slo = sloOf(profile);
@@ -116,7 +116,15 @@ export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string)
     ...(slo !== undefined ? { slo } : {}),
     ...(facts.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: facts.measuredTokensPerSecond } : {}),
   });
-  if (slo === undefined || !raw.fits) return raw;
+  if (!raw.fits) return raw;
+  if (profile.tier === "batch" && facts.requestsPerBatchFile !== undefined) {
+    // The offline runner starts once per batch file: each file pays a model reload before its work.
+    const workSeconds = (facts.requestsPerBatchFile * (profile.traffic.meanInputTokens + profile.traffic.meanOutputTokens)) / raw.tokensPerSecond;
+    const reloadSeconds = estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
+    const busy = workSeconds / (workSeconds + reloadSeconds);
+    return { ...raw, tokensPerSecond: raw.tokensPerSecond * busy, requestsPerSecond: raw.requestsPerSecond * busy };
+  }
+  if (slo === undefined) return raw;
   // A replica decoding s sequences at once is s servers; keep P(wait) within the SLO.
   const servers = Math.max(1, Math.floor(raw.concurrentSequences));
   const headroom = maxOfferedLoadForWaitProbability(servers, slo.maxWaitProbability) / servers;

@@ -179,6 +179,8 @@ export interface WorkloadFacts {
   readonly measuredTokensPerSecond?: number;
   /** USD per replica-hour; wins over the catalog. */
   readonly hourlyPriceUsd?: number;
+  /** Batch tiers: requests in one batch file; vLLM's offline runner loads the model once per file. */
+  readonly requestsPerBatchFile?: number;
 }
 
 /** Stack-wide facts that set fixed costs and price adjustments. */

@@ -93,6 +93,7 @@ function run(messages: { input: string; output: string }[], env: Record<string, 
   fs.mkdirSync(path.join(s3, "bkt", "support", "batch", "summaries", "input"), { recursive: true });
   fs.writeFileSync(path.join(s3, "bkt", "support", "batch", "summaries", "input", "a.jsonl"), '{"custom_id":"r1"}\n{"custom_id":"r2"}\n');
   fs.writeFileSync(path.join(s3, "bkt", "support", "batch", "summaries", "input", "b.jsonl"), '{"custom_id":"r3"}\n');
+  fs.writeFileSync(path.join(s3, "bkt", "support", "batch", "summaries", "input", "c.jsonl"), '{"custom_id":"r4"}\n');
   const queueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/inference-dev-support-summaries";
   const state = path.join(dir, "state.json");
   fs.writeFileSync(
@@ -114,7 +115,7 @@ function run(messages: { input: string; output: string }[], env: Record<string, 
       BATCH_INPUT_PREFIX: "s3://bkt/support/batch/summaries/input/",
       BATCH_OUTPUT_PREFIX: "s3://bkt/support/batch/summaries/output/",
       BATCH_VISIBILITY_SECONDS: "900",
-      BATCH_MAX_MESSAGES: "2",
+      BATCH_IDLE_SECONDS: "0",
       BATCH_WORK_DIR: work,
       ...env,
     },
@@ -132,13 +133,13 @@ function run(messages: { input: string; output: string }[], env: Record<string, 
 const ok = (name: string) => ({ input: `s3://bkt/support/batch/summaries/input/${name}.jsonl`, output: `s3://bkt/support/batch/summaries/output/${name}.jsonl` });
 
 describe("batch worker", () => {
-  it("drains up to BATCH_MAX_MESSAGES: runs vLLM's runner per file, stores each output, then deletes each message", () => {
+  it("takes files until the queue is empty for BATCH_IDLE_SECONDS: runs vLLM's runner per file, stores each output, then deletes each message", () => {
     const r = run([ok("a"), ok("b"), ok("c")]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.state.received).toEqual(["h0", "h1"]);
-    expect(r.state.deleted).toEqual(["h0", "h1"]);
+    expect(r.state.received).toEqual(["h0", "h1", "h2"]);
+    expect(r.state.deleted).toEqual(["h0", "h1", "h2"]);
     expect(fs.readFileSync(path.join(r.s3, "bkt/support/batch/summaries/output/a.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)).toEqual(["r1", "r2"]);
-    expect(r.runnerCalls).toHaveLength(2);
+    expect(r.runnerCalls).toHaveLength(3);
     expect(r.runnerCalls[0]!.slice(4)).toEqual(["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size", "1"]);
     expect([r.runnerCalls[0]![0], r.runnerCalls[0]![2]]).toEqual(["-i", "-o"]);
   });

@@ -258,13 +258,15 @@ describe("batch tier: SQS queue, DLQ, least-privilege IAM, ScaledJob", () => {
       BATCH_INPUT_PREFIX: "s3://inference-dev-weights/support/batch/summaries/input/",
       BATCH_OUTPUT_PREFIX: "s3://inference-dev-weights/support/batch/summaries/output/",
       BATCH_VISIBILITY_SECONDS: "900",
-      BATCH_MAX_MESSAGES: "2",
+      BATCH_IDLE_SECONDS: String(batchPlan.scaleDownCooldownSeconds),
       AWS_REGION: "us-east-1",
     });
     expect(find(recorded, "kubernetes:core/v1:ConfigMap", "summaries-batch-worker").inputs.data).toEqual({ "batch_worker.py": BATCH_WORKER_PY });
     const profile = workloadProfileSchema.parse(JSON.parse((at(sj, "metadata", "annotations") as Record<string, string>)[WORKLOAD_PROFILE_ANNOTATION] as string));
     expect(profile).toEqual(workloadProfileSchema.parse(profileOf(summaries)));
     expect((at(sj, "metadata", "annotations") as Record<string, string>)["gpu-inference.dev/cold-start-seconds"]).toBe(String(batchPlan.coldStartSeconds));
+    expect((at(sj, "metadata", "annotations") as Record<string, string>)["gpu-inference.dev/requests-per-batch-file"]).toBe("1000");
+    expect(batchPlan.batch).toEqual({ requestsPerFile: 1000, filesPerJob: 2 });
     expect(await pulumiValue(md.queueUrl)).toBe("https://sqs.us-east-1.amazonaws.com/123456789012/inference-dev-support-summaries");
   });
 

@@ -51,7 +51,8 @@ describe("the program's serving", () => {
       expect(at(podSpec, "containers", 0, "resources", "limits", "nvidia.com/gpu"), w.name).toBe(String(plan.gpusPerReplica));
       expect(at(podSpec, "nodeSelector"), w.name).toEqual({ "gpu-inference/pool": w.serving.gpuPool });
       const target = at(scaler.inputs, "spec", "triggers", 0, "metadata", w.tier === "interactive" ? "threshold" : "queueLength");
-      expect(target, w.name).toBe(String(Math.ceil(plan.targetQueueDepthPerReplica)));
+      // Interactive: waiting requests per replica; batch: waiting files per job (the queue counts files).
+      expect(target, w.name).toBe(String(w.tier === "interactive" ? plan.targetQueueDepthPerReplica : plan.batch!.filesPerJob));
     }
   });
 

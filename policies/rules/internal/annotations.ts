@@ -14,3 +14,9 @@ export const VLLM_QUEUE_METRIC = "vllm:num_requests_waiting";
 
 /** On a NodePool: how its capacity is priced (`on-demand`, `spot`, `reserved`). Karpenter is asked for on-demand when pricing is a commitment (`reserved`). */
 export const CAPACITY_PRICING_ANNOTATION = "gpu-inference/capacity-pricing";
+
+/** On a batch ScaledJob: requests in one batch file (one queue message), a decimal string; the gate turns `queueLength` files into requests with it. */
+export const REQUESTS_PER_BATCH_FILE_ANNOTATION = "gpu-inference.dev/requests-per-batch-file";
+
+/** Env var of the batch job: seconds the queue must stay empty before the job exits (its scale-down cooldown). */
+export const BATCH_IDLE_SECONDS_ENV = "BATCH_IDLE_SECONDS";

@@ -8,11 +8,14 @@ import { estimateColdStartSeconds } from "../../economics/capacity";
 import { workloadWeightGiB } from "../../economics/evaluate";
 import { workloadProfileSchema, type WorkloadProfile } from "../../economics/schema";
 import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
-import { CAPACITY_PRICING_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "./annotations";
+import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "./annotations";
 import { declaredColdStart } from "./cold-start";
 import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
 import type { ResourceView, StackView } from "./stack";
 import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
+
+/** Requests per batch file when a ScaledJob does not say: OpenAI's batch-file limit, the config's default too. */
+export const DEFAULT_REQUESTS_PER_BATCH_FILE = 50_000;
 
 /** KEDA's defaults when a ScaledObject/ScaledJob leaves a field out (keda.sh docs, ScaledObject spec). */
 export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldownPeriodSeconds: 300 } as const;
@@ -89,16 +92,35 @@ function autoscalerOf(view: StackView, workload: Workload, coldStartSeconds: num
   const target = at(metadata, workload.kind === "ScaledJob" ? "queueLength" : "threshold");
   if (isUnknown(target)) return target;
   const targetValue = typeof target === "number" ? target : Number(asString(target) ?? "NaN");
+  const targetQueue = Number.isFinite(targetValue) && targetValue > 0 ? targetValue : 1;
+  if (workload.kind === "ScaledJob") {
+    // The queue counts batch files; a Job exits once the queue has stayed empty for its idle time.
+    const perFile = requestsPerBatchFile(workload);
+    if (isUnknown(perFile)) return perFile;
+    const idle = count(envValue(workload, BATCH_IDLE_SECONDS_ENV), 0);
+    if (isUnknown(idle)) return idle;
+    return { minReplicas: min, maxReplicas: Math.max(1, max, min), targetQueuePerReplica: targetQueue * perFile, scaleDownCooldownSeconds: idle };
+  }
   const window = at(scaler.props, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds");
   if (isUnknown(window)) return window;
-  const cooldown = count(window, workload.kind === "ScaledJob" ? KEDA_DEFAULTS.cooldownPeriodSeconds : HPA_DEFAULT_SCALE_DOWN_WINDOW_SECONDS);
+  const cooldown = count(window, HPA_DEFAULT_SCALE_DOWN_WINDOW_SECONDS);
   if (isUnknown(cooldown)) return cooldown;
-  return {
-    minReplicas: min,
-    maxReplicas: Math.max(1, max, min),
-    targetQueuePerReplica: Number.isFinite(targetValue) && targetValue > 0 ? targetValue : 1,
-    scaleDownCooldownSeconds: cooldown,
-  };
+  return { minReplicas: min, maxReplicas: Math.max(1, max, min), targetQueuePerReplica: targetQueue, scaleDownCooldownSeconds: cooldown };
+}
+
+/** Requests in one batch file, from the ScaledJob's annotation; the config's documented default when absent. */
+function requestsPerBatchFile(workload: Workload): number | Unknown {
+  return count(at(workload.resource.props, "metadata", "annotations", REQUESTS_PER_BATCH_FILE_ANNOTATION), DEFAULT_REQUESTS_PER_BATCH_FILE);
+}
+
+/** A literal `env` value of the first container that sets it. */
+function envValue(workload: Workload, name: string): Plain | undefined {
+  for (const container of asArray(workload.podSpec.containers)) {
+    for (const entry of asArray(at(container, "env"))) {
+      if (asString(at(entry, "name")) === name) return at(entry, "value");
+    }
+  }
+  return undefined;
 }
 
 /** WorkloadFacts of one GPU workload, or why they cannot be had. */
@@ -142,6 +164,7 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
       gpusPerReplica: Math.max(1, gpus),
       autoscaler: { ...autoscaler, scaleUpDelaySeconds: coldStartSeconds },
       gpuMemoryUtilization: gpuMemoryUtilizationOf(workload),
+      ...(workload.kind === "ScaledJob" ? { requestsPerBatchFile: requestsPerBatchFile(workload) as number } : {}),
     },
   };
 }

@@ -1,0 +1,70 @@
+/**
+ * One source of truth: the facts the break-even gate reads back from the resources the program
+ * emits are the facts `npm run cost` takes from the stack config, and with the shipped policy
+ * config the gate's numbers are the CLI's numbers.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadStackConfigFile, type StackConfig } from "../../infra/config";
+import { engineConfigOf } from "../../infra/plan/run-program";
+import { stackContext, workloadFacts } from "../../infra/stack-economics";
+import { evaluateWorkload } from "../../policies/economics/evaluate";
+import { economicsConfigSchema } from "../../policies/economics/schema";
+import { gpuWorkloadsOf } from "../../policies/rules/internal/kubernetes";
+import { stackViewOf, type StackView } from "../../policies/rules/internal/stack";
+import { clusterUsesAutoMode, readProfile, workloadFactsOf } from "../../policies/rules/internal/workload-facts";
+import { DEV_STACK_FILE, REPO_ROOT } from "../fixtures/stack-files";
+import { installPulumiMocks } from "../helpers/pulumi-mocks";
+
+let config: StackConfig;
+let view: StackView;
+
+beforeAll(async () => {
+  config = loadStackConfigFile(DEV_STACK_FILE);
+  const { config: engineConfig, secretKeys } = engineConfigOf(DEV_STACK_FILE);
+  const recorded = installPulumiMocks({ config: engineConfig, secretKeys, stack: "dev" });
+  await import("../../infra/index.js");
+  await pulumi.runtime.disconnect();
+  view = stackViewOf(recorded.map((r) => ({ urn: r.urn ?? r.name, type: r.type, name: r.name, props: r.inputs, ...(r.parent !== undefined ? { parent: { urn: r.parent } } : {}) })));
+});
+
+describe("the gate and npm run cost agree on the dev stack", () => {
+  it("reads every workload's facts back from the resources exactly as the config states them", () => {
+    const fromResources = new Map(
+      gpuWorkloadsOf(view).map((workload) => {
+        const result = workloadFactsOf(view, workload);
+        if (result.kind !== "facts") throw new Error(`${workload.resource.name}: ${JSON.stringify(result)}`);
+        return [result.facts.profile.name, result.facts];
+      }),
+    );
+    expect([...fromResources.keys()].sort()).toEqual(config.workloads.map((w) => w.name).sort());
+    for (const workload of config.workloads) {
+      expect(fromResources.get(workload.name), workload.name).toEqual(workloadFacts(config, workload));
+    }
+  });
+
+  it("ships a dev policy config whose economics are the dev stack's, so both report the same numbers", () => {
+    const policyConfig = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", "dev.json"), "utf8")) as { "inference-break-even": { economics: unknown } };
+    const gateEconomics = economicsConfigSchema.parse(policyConfig["inference-break-even"].economics);
+    expect(gateEconomics).toEqual(config.economics);
+    expect(clusterUsesAutoMode(view)).toBe(config.cluster.nodeProvisioning === "auto-mode");
+    const context = stackContext(config);
+    for (const workload of gpuWorkloadsOf(view)) {
+      const read = readProfile(workload);
+      if (!("profile" in read)) throw new Error("profile expected");
+      const facts = workloadFactsOf(view, workload);
+      if (facts.kind !== "facts") throw new Error("facts expected");
+      const gate = evaluateWorkload(facts.facts, { economics: gateEconomics, autoMode: clusterUsesAutoMode(view), ownedWorkloadCount: gpuWorkloadsOf(view).length });
+      const cli = evaluateWorkload(workloadFacts(config, config.workloads.find((w) => w.name === read.profile.name)!), context);
+      expect([gate.modeledUtilization, gate.breakEvenUtilization, gate.ownedMonthlyUsd, gate.apiMonthlyUsd, gate.passesGate]).toEqual([
+        cli.modeledUtilization,
+        cli.breakEvenUtilization,
+        cli.ownedMonthlyUsd,
+        cli.apiMonthlyUsd,
+        cli.passesGate,
+      ]);
+    }
+  });
+});
