@@ -55,6 +55,15 @@ describe("npm run plan", () => {
     expect(report.cost.workloads.map((w) => [w.name, w.verdict, w.ownedMonthlyUsd])).toEqual(costReport.workloads.map((w) => [w.name, w.verdict, w.ownedMonthlyUsd]));
   });
 
+  it("passes the prod stack under prod.json, where every policy is mandatory", () => {
+    const run = plan(["--stack", "prod", "--format", "json"]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as PlanJson;
+    expect(report.passed).toBe(true);
+    expect(report.diagnostics.filter((d) => d.enforcement === "mandatory")).toEqual([]);
+    expect(report.cost.workloads.every((w) => w.passesGate)).toBe(true);
+  });
+
   it("refuses with exit 1 when a workload falls below break-even under mandatory enforcement, naming it and both costs", () => {
     // The prod policy config: mandatory everywhere and no waivers.
     const file = writeStackVariant(project.dir, "pilot", (doc) => {

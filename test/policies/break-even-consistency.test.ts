@@ -68,3 +68,11 @@ describe("the gate and npm run cost agree on the dev stack", () => {
     }
   });
 });
+
+describe("every shipped stack and its policy config", () => {
+  it.each(["dev", "prod"])("Pulumi.%s.yaml's economics are the ones its policy config enforces", (stack) => {
+    const stackEconomics = loadStackConfigFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`)).economics;
+    const policyConfig = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", `${stack}.json`), "utf8")) as { "inference-break-even": { economics: unknown } };
+    expect(economicsConfigSchema.parse(policyConfig["inference-break-even"].economics)).toEqual(stackEconomics);
+  });
+});
