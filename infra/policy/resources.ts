@@ -4,19 +4,11 @@
  * sentinel, secrets kept in their signature wrapper (the analyzer unwraps them for policies).
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { RecordedResource } from "../plan/mock-engine";
 import { SECRET_SIG, SIG_KEY, UNKNOWN, type AnalyzerResource } from "./analyzer";
 
-/** A registration as the mock recorder (`test/helpers/pulumi-mocks.ts`) or `npm run plan` records it. */
-export interface RegisteredResource {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Record<string, unknown>;
-  /** Provider reference, `<provider URN>::<provider id>`. */
-  readonly provider?: string;
-  readonly urn?: string;
-  /** Parent URN. */
-  readonly parent?: string;
-}
+/** A registration as the mock engine (`infra/plan/mock-engine.ts`) records it: type, name, inputs, provider, URN, parent. */
+export type RegisteredResource = RecordedResource;
 
 export interface ConversionOptions {
   readonly stack: string;
