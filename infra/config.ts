@@ -145,6 +145,10 @@ export const stackConfigSchema = z
           message: `no GPU pool named "${workload.serving.gpuPool}"; expected one of ${[...pools.keys()].join(", ")}`,
         });
       }
+      if (workload.name === "vllm") {
+        // The workload's Service takes its name: Kubernetes would inject VLLM_PORT, which vLLM rejects.
+        ctx.addIssue({ code: "custom", path: at("name"), message: 'a workload may not be named "vllm": its Service would make Kubernetes inject VLLM_PORT, which vLLM rejects' });
+      }
       const min = resolvedMinReplicas(workload);
       if (min > workload.serving.maxReplicas) {
         ctx.addIssue({ code: "custom", path: at("serving", "minReplicas"), message: `expected at most maxReplicas (${workload.serving.maxReplicas})` });

@@ -121,4 +121,13 @@ describe("stack config", () => {
       "Pulumi.dev.yaml: gpu-inference:workloads[0].serving.gpusPerReplica: pool l4-spot's largest instance has 1 GPU(s); a replica cannot span nodes, so use at most 1 or add a larger instance type",
     ]);
   });
+
+  it('refuses a workload named "vllm" before any component sees it', () => {
+    const config = loadStackConfigFile(DEV_STACK_FILE);
+    const values = JSON.parse(JSON.stringify(config)) as { workloads: { name: string }[] };
+    values.workloads[2]!.name = "vllm";
+    expect(problemsOf(() => parseStackConfig(values, "Pulumi.dev.yaml"))).toEqual([
+      'Pulumi.dev.yaml: gpu-inference:workloads[2].name: a workload may not be named "vllm": its Service would make Kubernetes inject VLLM_PORT, which vLLM rejects',
+    ]);
+  });
 });
