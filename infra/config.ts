@@ -9,10 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { API_PRICES, INSTANCE_TYPES, MODELS } from "../policies/economics/catalog";
-import { PRICE_KEY } from "../policies/economics/catalog/instances";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/rules/internal/workload-facts";
+import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
 
@@ -127,109 +126,41 @@ export const stackConfigSchema = z
     workloads: z.array(workloadSchema).default([]),
   })
   .superRefine((config, ctx) => {
-    const pools = new Map(config.cluster.gpuPools.map((pool) => [pool.name, pool]));
-    const tenants = new Set(config.tenants.map((tenant) => tenant.name));
-    reportDuplicates(config.cluster.gpuPools.map((p) => p.name), ["cluster", "gpuPools"], ctx);
-    reportDuplicates(config.tenants.map((t) => t.name), ["tenants"], ctx);
-    reportDuplicates(config.workloads.map((w) => w.name), ["workloads"], ctx);
-    checkCatalogReferences(config, ctx);
-    config.workloads.forEach((workload, i) => {
-      const at = (...rest: (string | number)[]) => ["workloads", i, ...rest];
-      if (!tenants.has(workload.tenant)) {
-        ctx.addIssue({ code: "custom", path: at("tenant"), message: `no tenant named "${workload.tenant}"; expected one of ${[...tenants].join(", ")}` });
-      }
-      if (!pools.has(workload.serving.gpuPool)) {
-        ctx.addIssue({
-          code: "custom",
-          path: at("serving", "gpuPool"),
-          message: `no GPU pool named "${workload.serving.gpuPool}"; expected one of ${[...pools.keys()].join(", ")}`,
-        });
-      }
-      if (workload.name === "vllm") {
-        // The workload's Service takes its name: Kubernetes would inject VLLM_PORT, which vLLM rejects.
-        ctx.addIssue({ code: "custom", path: at("name"), message: 'a workload may not be named "vllm": its Service would make Kubernetes inject VLLM_PORT, which vLLM rejects' });
-      }
-      const min = resolvedMinReplicas(workload);
-      if (min > workload.serving.maxReplicas) {
-        ctx.addIssue({ code: "custom", path: at("serving", "minReplicas"), message: `expected at most maxReplicas (${workload.serving.maxReplicas})` });
-      }
-      if (workload.tier === "interactive" && min < 1) {
-        ctx.addIssue({
-          code: "custom",
-          path: at("serving", "minReplicas"),
-          message: "expected at least 1 for an interactive tier: a GPU cold start takes minutes, so scaling to zero breaks the SLO",
-        });
-      }
-    });
+    const all = <T>(list: readonly T[]) => list.map((value, i) => [i, value] as const);
+    const parts = { pools: all(config.cluster.gpuPools), poolsComplete: true, tenants: all(config.tenants), tenantsComplete: true, workloads: all(config.workloads), economics: config.economics };
+    for (const problem of referenceProblems(parts)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
   });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
-/** Everything the cost model must look up exists in the catalog, or the config supplies it. */
-function checkCatalogReferences(config: Pick<StackConfigInput, "cluster" | "economics" | "workloads">, ctx: z.RefinementCtx): void {
-  const instances = new Map(INSTANCE_TYPES.map((i) => [i.id, i]));
-  const pricedByOverride = config.economics.priceOverrides.instances;
-  config.cluster.gpuPools.forEach((pool, p) => {
-    pool.instanceTypes.forEach((id, t) => {
-      const instance = instances.get(id);
-      const at = ["cluster", "gpuPools", p, "instanceTypes", t];
-      if (instance === undefined) {
-        ctx.addIssue({ code: "custom", path: at, message: `"${id}" is not a GPU instance type in the catalog; expected one of ${[...instances.keys()].join(", ")}` });
-        return;
-      }
-      const key = PRICE_KEY[pool.capacityType];
-      const everyWorkloadPinsPrice = config.workloads.filter((w) => w.serving.gpuPool === pool.name).every((w) => w.serving.hourlyPriceUsd !== undefined);
-      if (instance.usdPerHour[key] === null && pricedByOverride[id]?.[key] === undefined && !everyWorkloadPinsPrice) {
-        ctx.addIssue({
-          code: "custom",
-          path: at,
-          message: `the catalog has no ${pool.capacityType} price for ${id}; set economics.priceOverrides.instances["${id}"].${key} or serving.hourlyPriceUsd`,
-        });
-      }
-    });
-  });
-  const models = new Set(MODELS.map((m) => m.id));
-  const apis = new Set(API_PRICES.map((a) => a.id));
-  config.workloads.forEach((workload, i) => {
-    if (workload.model.architecture === undefined && !models.has(workload.model.id)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["workloads", i, "model", "id"],
-        message: `"${workload.model.id}" is not in the built-in model catalog; add model.architecture (layers, hiddenSize, attentionHeads, kvHeads, parametersBillions, maxContextTokens) or use one of ${[...models].join(", ")}`,
-      });
-    }
-    const { catalogId, pricePerMillion } = workload.api;
-    if (catalogId !== undefined && pricePerMillion === undefined && !apis.has(catalogId) && config.economics.priceOverrides.api[catalogId] === undefined) {
-      ctx.addIssue({ code: "custom", path: ["workloads", i, "api", "catalogId"], message: `"${catalogId}" is not in the API price catalog; give api.pricePerMillion or use a catalog id such as gpt-4.1-mini` });
-    }
-    const pool = config.cluster.gpuPools.find((candidate) => candidate.name === workload.serving.gpuPool);
-    const widest = Math.max(0, ...(pool?.instanceTypes ?? []).map((id) => instances.get(id)?.gpuCount ?? 0));
-    if (pool !== undefined && widest > 0 && workload.serving.gpusPerReplica > widest) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["workloads", i, "serving", "gpusPerReplica"],
-        message: `pool ${pool.name}'s largest instance has ${widest} GPU(s); a replica cannot span nodes, so use at most ${widest} or add a larger instance type`,
-      });
-    }
-  });
-}
-
-type StackConfigInput = {
-  cluster: z.infer<typeof clusterSchema>;
-  economics: z.infer<typeof economicsConfigSchema>;
-  workloads: z.infer<typeof workloadSchema>[];
-};
-
-function reportDuplicates(names: string[], at: (string | number)[], ctx: z.RefinementCtx): void {
-  const seen = new Set<string>();
-  names.forEach((name, i) => {
-    if (seen.has(name)) ctx.addIssue({ code: "custom", path: [...at, i, "name"], message: `duplicate name "${name}"` });
-    seen.add(name);
-  });
-}
-
 /** The replica floor a workload gets when `serving.minReplicas` is unset. */
-export function resolvedMinReplicas(workload: Pick<WorkloadConfig, "tier" | "serving">): number {
-  return workload.serving.minReplicas ?? (workload.tier === "interactive" ? 1 : 0);
+export { resolvedMinReplicas };
+
+/**
+ * Cross-reference problems among the entries that parse on their own, for a stack file whose full
+ * parse failed (zod skips whole-object checks then): every problem still comes out in one run.
+ */
+function partialReferenceProblems(values: Record<string, unknown>): ReferenceProblem[] {
+  const entries = <T>(raw: unknown, schema: z.ZodType<T>): { parsed: (readonly [number, T])[]; complete: boolean } => {
+    const list = Array.isArray(raw) ? raw : [];
+    const parsed = list.flatMap((item, i) => {
+      const result = schema.safeParse(item);
+      return result.success ? [[i, result.data] as const] : [];
+    });
+    return { parsed, complete: Array.isArray(raw) && parsed.length === list.length };
+  };
+  const cluster = (typeof values.cluster === "object" && values.cluster !== null ? values.cluster : {}) as Record<string, unknown>;
+  const pools = entries(cluster.gpuPools, gpuPoolSchema);
+  const tenants = entries(values.tenants, tenantSchema);
+  const workloads = entries(values.workloads, workloadSchema);
+  const economics = economicsConfigSchema.safeParse(values.economics ?? {});
+  return referenceProblems({
+    pools: pools.parsed,
+    poolsComplete: pools.complete,
+    tenants: tenants.parsed,
+    tenantsComplete: tenants.complete,
+    workloads: workloads.parsed,
+    economics: economics.success ? economics.data : economicsConfigSchema.parse({}),
+  });
 }
 
 /** Every problem found in one stack file; carries no stack trace worth showing. */
@@ -266,8 +197,10 @@ export function parseStackConfig(values: Record<string, unknown>, file: string):
   }
   const result = stackConfigSchema.safeParse(plain);
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push(describeIssue(issue, file));
+    for (const issue of result.error.issues) problems.push(describeIssue(issue, file));
+    for (const problem of partialReferenceProblems(plain)) {
+      const line = `${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(problem.path)}: ${problem.message}`;
+      if (!problems.includes(line)) problems.push(line);
     }
   }
   if (problems.length > 0) throw new StackConfigError(file, problems);

@@ -130,4 +130,15 @@ describe("stack config", () => {
       'Pulumi.dev.yaml: gpu-inference:workloads[2].name: a workload may not be named "vllm": its Service would make Kubernetes inject VLLM_PORT, which vLLM rejects',
     ]);
   });
+
+  it("reports cross-reference problems in the same run as a bad field", () => {
+    const config = loadStackConfigFile(DEV_STACK_FILE);
+    const values = JSON.parse(JSON.stringify(config)) as { workloads: { tenant: string; traffic: { requestsPerMonth: number } }[] };
+    values.workloads[0]!.traffic.requestsPerMonth = -1; // a field error: zod skips whole-object checks
+    values.workloads[1]!.tenant = "nobody"; // a reference error in a workload that parses
+    expect(problemsOf(() => parseStackConfig(values, "Pulumi.dev.yaml"))).toEqual([
+      "Pulumi.dev.yaml: gpu-inference:workloads[0].traffic.requestsPerMonth: expected a positive number",
+      'Pulumi.dev.yaml: gpu-inference:workloads[1].tenant: no tenant named "nobody"; expected one of support-ops, documents, assistant',
+    ]);
+  });
 });
