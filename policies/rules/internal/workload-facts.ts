@@ -77,7 +77,7 @@ function count(value: Plain | undefined, fallback: number): number | Unknown {
 }
 
 /** Replica bounds and queue target from the KEDA object that scales the workload; fixed replicas when none. */
-function autoscalerOf(view: StackView, workload: Workload, coldStartSeconds: number): Omit<AutoscalerPolicy, "scaleUpDelaySeconds"> | Unknown {
+function autoscalerOf(view: StackView, workload: Workload, coldStartSeconds: number, perFile: number | undefined): Omit<AutoscalerPolicy, "scaleUpDelaySeconds"> | Unknown {
   const scaler = workload.kind === "ScaledJob" ? workload.resource : scaledObjectsOf(view, workload)[0];
   if (scaler === undefined) {
     const replicas = count(at(workload.resource.props, "spec", "replicas"), 1);
@@ -95,11 +95,9 @@ function autoscalerOf(view: StackView, workload: Workload, coldStartSeconds: num
   const targetQueue = Number.isFinite(targetValue) && targetValue > 0 ? targetValue : 1;
   if (workload.kind === "ScaledJob") {
     // The queue counts batch files; a Job exits once the queue has stayed empty for its idle time.
-    const perFile = requestsPerBatchFile(workload);
-    if (isUnknown(perFile)) return perFile;
     const idle = count(envValue(workload, BATCH_IDLE_SECONDS_ENV), 0);
     if (isUnknown(idle)) return idle;
-    return { minReplicas: min, maxReplicas: Math.max(1, max, min), targetQueuePerReplica: targetQueue * perFile, scaleDownCooldownSeconds: idle };
+    return { minReplicas: min, maxReplicas: Math.max(1, max, min), targetQueuePerReplica: targetQueue * (perFile ?? DEFAULT_REQUESTS_PER_BATCH_FILE), scaleDownCooldownSeconds: idle };
   }
   const window = at(scaler.props, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds");
   if (isUnknown(window)) return window;
@@ -153,7 +151,9 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   } catch (error) {
     return { kind: "invalid", check: "profile-malformed", message: `names a model the gate cannot size: ${(error as Error).message}` };
   }
-  const autoscaler = autoscalerOf(view, workload, coldStartSeconds);
+  const perFile = workload.kind === "ScaledJob" ? requestsPerBatchFile(workload) : undefined;
+  if (isUnknown(perFile)) return { kind: "unknown", what: "the batch file size", path: perFile.path };
+  const autoscaler = autoscalerOf(view, workload, coldStartSeconds, perFile);
   if (isUnknown(autoscaler)) return { kind: "unknown", what: "the replica bounds", path: autoscaler.path };
   return {
     kind: "facts",
@@ -164,7 +164,7 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
       gpusPerReplica: Math.max(1, gpus),
       autoscaler: { ...autoscaler, scaleUpDelaySeconds: coldStartSeconds },
       gpuMemoryUtilization: gpuMemoryUtilizationOf(workload),
-      ...(workload.kind === "ScaledJob" ? { requestsPerBatchFile: requestsPerBatchFile(workload) as number } : {}),
+      ...(perFile !== undefined ? { requestsPerBatchFile: perFile } : {}),
     },
   };
 }
