@@ -210,7 +210,7 @@ export function parseStackConfig(values: Record<string, unknown>, file: string):
 function describeIssue(issue: z.core.$ZodIssue, file: string): string {
   if (issue.code === "unrecognized_keys") {
     const where = issue.path.length > 0 ? `${CONFIG_NAMESPACE}:${formatKeyPath(issue.path)}` : CONFIG_NAMESPACE;
-    return `${file}: ${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against the README's config reference`;
+    return `${file}: ${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against docs/configuration.md`;
   }
   const where = issue.path.length > 0 ? `${CONFIG_NAMESPACE}:${formatKeyPath(issue.path)}` : CONFIG_NAMESPACE;
   // zod's own wording for a missing key is "Invalid input: expected X, received undefined".

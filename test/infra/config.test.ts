@@ -56,7 +56,7 @@ describe("stack config", () => {
     expect(problems).toEqual([
       "Pulumi.x.yaml: gpu-inference:environment: expected dev, staging or prod",
       "Pulumi.x.yaml: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1",
-      'Pulumi.x.yaml: gpu-inference: unknown key "typo"; check the spelling against the README\'s config reference',
+      'Pulumi.x.yaml: gpu-inference: unknown key "typo"; check the spelling against docs/configuration.md',
     ]);
   });
 

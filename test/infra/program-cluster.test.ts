@@ -134,7 +134,7 @@ describe("bad cluster or tenant config", () => {
     );
     expect(message.split("\n").slice(1).map((l) => l.trim()).sort()).toEqual(
       [
-        'Pulumi.dev.yaml: gpu-inference:cluster: unknown key "nodePools"; check the spelling against the README\'s config reference',
+        'Pulumi.dev.yaml: gpu-inference:cluster: unknown key "nodePools"; check the spelling against docs/configuration.md',
         "Pulumi.dev.yaml: gpu-inference:cluster.endpointPublicAccessCidrs[0]: a /0 opens the API endpoint to the whole internet; list your office or CI CIDRs, or leave the list empty for a private endpoint",
         "Pulumi.dev.yaml: gpu-inference:cluster.adminRoleArns[0]: expected an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin",
         "Pulumi.dev.yaml: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1",
