@@ -27,7 +27,7 @@ import {
   vllmVolumes,
   type VllmPodOptions,
 } from "./internal/vllm-pod";
-import { BATCH_IDLE_SECONDS_ENV } from "../policies/rules/internal/annotations";
+import { BATCH_IDLE_SECONDS_ENV } from "../policies/contract";
 import { workloadAnnotations, type QueueScaleTarget } from "./vllm-server";
 
 export const QUEUE_AUTOSCALER_DEFAULTS = {

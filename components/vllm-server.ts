@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ServingPlan } from "../infra/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
-import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/rules/internal/annotations";
+import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import {
   precisionOptions,
@@ -38,7 +38,7 @@ import {
 export type { GpuPlacement } from "./internal/vllm-pod";
 export type { WeightSource } from "./internal/vllm-flags";
 
-export { COLD_START_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/rules/internal/annotations";
+export { COLD_START_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
 
 /** Pods allowed to reach the engines: anything else is denied by the NetworkPolicy. */
 export interface EngineClients {

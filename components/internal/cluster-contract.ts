@@ -10,7 +10,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export const GPU_POOL_LABEL_KEY = "gpu-inference/pool";
 
 /** Annotation on each NodePool with the pool's pricing (`on-demand`, `spot`, `reserved`); the policy pack defines the key. */
-export { CAPACITY_PRICING_ANNOTATION } from "../../policies/rules/internal/annotations";
+export { CAPACITY_PRICING_ANNOTATION } from "../../policies/contract";
 
 /** Namespace label Prometheus selects PodMonitors/ServiceMonitors by (tenant namespaces and the monitoring namespace). */
 export const SCRAPE_NAMESPACE_LABEL_KEY = "gpu-inference/scrape";

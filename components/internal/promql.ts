@@ -4,7 +4,7 @@
  * Prometheus' own grammar and checks every metric name against vLLM v0.26.0's list.
  */
 
-import { VLLM_QUEUE_METRIC } from "../../policies/rules/internal/annotations";
+import { VLLM_QUEUE_METRIC } from "../../policies/contract";
 
 /** vLLM's queue-depth gauge: requests waiting for a batch slot, per engine, labelled `model_name` and `engine` (the name the policies check for). */
 export const QUEUE_DEPTH_METRIC = VLLM_QUEUE_METRIC;

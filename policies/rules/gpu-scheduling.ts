@@ -4,7 +4,7 @@
  * once by a node drain.
  */
 import { z } from "zod";
-import { COLD_START_ANNOTATION } from "./internal/annotations";
+import { COLD_START_ANNOTATION } from "../contract";
 import { declaredColdStart } from "./internal/cold-start";
 import { Findings } from "./internal/findings";
 import {

@@ -6,7 +6,7 @@
  * start every few minutes.
  */
 import { z } from "zod";
-import { VLLM_QUEUE_METRIC } from "./internal/annotations";
+import { VLLM_QUEUE_METRIC } from "../contract";
 import { declaredColdStart } from "./internal/cold-start";
 import { Findings } from "./internal/findings";
 import {

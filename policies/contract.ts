@@ -1,6 +1,7 @@
 /**
- * Annotation and label keys the serving components set and the rules read. Components import
- * these constants so the writer and the reader cannot drift apart.
+ * The pack's public contract: annotation and label keys, metric names and env vars that the
+ * serving components write and the rules read. Components import these constants (never the
+ * rules' internals) so the writer and the reader cannot drift apart.
  */
 
 /** On a GPU Deployment: seconds from a scale-up request to a serving replica (node + model load), a decimal string. */
