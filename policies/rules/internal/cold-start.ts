@@ -1,5 +1,5 @@
 /** The cold start a serving component declares on its workload, read by several rules. */
-import { COLD_START_ANNOTATION } from "./annotations";
+import { COLD_START_ANNOTATION } from "../../contract";
 import type { Workload } from "./kubernetes";
 import { at, isUnknown, type Unknown } from "./values";
 

@@ -8,7 +8,7 @@ import { estimateColdStartSeconds } from "../../economics/capacity";
 import { workloadWeightGiB } from "../../economics/evaluate";
 import { workloadProfileSchema, type WorkloadProfile } from "../../economics/schema";
 import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
-import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "./annotations";
+import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
 import { declaredColdStart } from "./cold-start";
 import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
 import type { ResourceView, StackView } from "./stack";
