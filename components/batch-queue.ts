@@ -7,7 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import type { TenantClusterRef } from "./internal/cluster-contract";
 import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
 

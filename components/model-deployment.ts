@@ -8,9 +8,8 @@
  * simulates — and handed to every child, so the deployed bounds and GPUs are the simulated ones.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig, WorkloadConfig } from "../infra/config";
-import { servingPlan, type ServingPlan } from "../infra/serving-plan";
 import { BatchQueue, type BatchClusterRef } from "./batch-queue";
+import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
 import type { GpuPlacement } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
@@ -26,10 +25,10 @@ export interface TenantTarget {
 }
 
 export interface ModelDeploymentArgs {
-  /** The validated stack config. */
-  readonly config: StackConfig;
+  /** The validated stack config (its GPU pools). */
+  readonly config: ServingStack;
   /** The workload to serve (one of `config.workloads`). */
-  readonly workload: WorkloadConfig;
+  readonly workload: ServedWorkload;
   /**
    * Weights' size, GiB: sizes the default cold start and the model cache.
    * INTEGRATION POINT: pass `weightGiB(resolveArchitecture(model), precision)` from `policies/economics`

@@ -11,7 +11,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import type { WorkloadProfile } from "../policies/economics/schema";
 import type { BatchQueueTarget } from "./batch-queue";
 import { BATCH_WORKER_DIR, BATCH_WORKER_FILE, BATCH_WORKER_PY } from "./internal/batch-worker";

@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
 import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
