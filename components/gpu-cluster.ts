@@ -21,7 +21,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createAddons } from "./internal/addons";
-import { type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
+import { type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
 import { createNetwork } from "./internal/network";
 import { type GpuPoolSpec, nodePoolManifest, poolTarget } from "./internal/node-pools";
@@ -38,6 +38,7 @@ export {
   TENANT_LABEL_KEY,
   tenantQueueNamePrefix,
   tenantWeightsPrefix,
+  type CrdSources,
   type GpuPoolTarget,
   type PlainToleration,
   type TenantClusterRef,
@@ -165,6 +166,10 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly prometheusUrl: string;
   /** Namespace KEDA runs in (plain). */
   readonly kedaNamespace: string;
+  /** The add-ons' Helm releases (KEDA, kube-prometheus-stack, DCGM exporter). */
+  readonly releases: { readonly keda: k8s.helm.v3.Release; readonly prometheus: k8s.helm.v3.Release; readonly dcgmExporter: k8s.helm.v3.Release };
+  /** What installs the CRDs of the serving components' custom resources: make those wait for it. */
+  readonly crdSources: CrdSources;
   /** IAM role of the KEDA operator (EKS Pod Identity); grant it what KEDA triggers read. */
   readonly kedaOperatorRoleArn: pulumi.Output<string>;
   /** What a Tenant needs from this cluster. */
@@ -226,7 +231,8 @@ export class GpuCluster extends pulumi.ComponentResource {
       (policy) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${policy}`, { role: clusterRole.name, policyArn: managedPolicyArn(partition, policy) }, parent),
     );
     // EKS encrypts and decrypts secrets with the key as the cluster role (key policy delegates to IAM).
-    new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
+    // EKS checks at creation that the cluster role may use the key: the cluster waits for this policy.
+    const secretsKeyPolicy = new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
       role: clusterRole.name,
       policy: policyDocument([
         { Sid: "UseSecretsKey", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: secretsKey.arn },
@@ -262,7 +268,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       },
       upgradePolicy: { supportType: "STANDARD" },
       deletionProtection: protect,
-    }, { parent: this, protect, dependsOn: [logGroup, ...clusterRoleAttachments, ...nodeRoleAttachments] });
+    }, { parent: this, protect, dependsOn: [logGroup, secretsKeyPolicy, ...clusterRoleAttachments, ...nodeRoleAttachments] });
 
     const adminAssociations = adminRoleArns.map((principalArn, i) => {
       const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD" }, parent);
@@ -322,6 +328,8 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.prometheusUrl = addons.prometheusUrl;
     this.kedaNamespace = addons.kedaNamespace;
     this.kedaOperatorRoleArn = addons.kedaOperatorRole.arn;
+    this.releases = addons.releases;
+    this.crdSources = Object.freeze({ keda: addons.releases.keda, prometheusOperator: addons.releases.prometheus });
     this.tenantRef = Object.freeze({
       clusterName,
       region: args.region,
@@ -351,6 +359,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       prometheusUrl: this.prometheusUrl,
       kedaNamespace: this.kedaNamespace,
       kedaOperatorRoleArn: this.kedaOperatorRoleArn,
+      releases: this.releases,
       tenantRef: this.tenantRef,
     });
   }

@@ -11,6 +11,7 @@ import type { z } from "zod";
 import type { ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
 import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
+import type { CrdSources } from "./internal/cluster-contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import {
   precisionOptions,
@@ -128,6 +129,8 @@ export interface VllmServerArgs extends VllmEngineArgs {
   readonly podMonitorLabels?: Readonly<Record<string, string>>;
   /** Scrape interval (maps to `PodMonitor.spec.podMetricsEndpoints[0].interval`). @default "15s" */
   readonly scrapeInterval?: string;
+  /** What installs the PodMonitor CRD (`GpuCluster.crdSources`); the PodMonitor waits for `prometheusOperator`. @default - none: prometheus-operator is installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
 }
 
 /** What an autoscaler needs to scale this server; plain values except the namespace. */
@@ -301,7 +304,7 @@ export class VllmServer extends pulumi.ComponentResource {
           ],
         },
       },
-      child,
+      { parent: this, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
     );
 
     this.endpoint = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local/v1`;

@@ -85,6 +85,7 @@ const deployments = config.workloads.map((workload) => {
       tenant: { namespace: tenant.namespaceName, serviceAccountName: tenant.serviceAccountName, queueNamePrefix: tenant.queueNamePrefix },
       placement: pool,
       cluster: cluster.tenantRef,
+      crdSources: cluster.crdSources,
       prometheusServerAddress: cluster.prometheusUrl,
       clients: engineClients,
       ...(huggingFaceToken !== undefined ? { huggingFaceToken } : {}),
