@@ -27,6 +27,7 @@ import { createNetwork } from "./internal/network";
 import { type GpuPoolSpec, nodePoolManifest, poolTarget } from "./internal/node-pools";
 import { Problems } from "./internal/validation";
 import { createWeightsBucket } from "./internal/weights-bucket";
+import { eksVersionProblem, eksVersionWarning, newestStandardSupportVersion, type EksSupportType } from "../policies/eks-versions";
 
 export {
   CAPACITY_PRICING_ANNOTATION,
@@ -68,8 +69,17 @@ export interface GpuClusterArgs {
   environment: "dev" | "staging" | "prod";
   /** AWS region the cluster runs in (must match the AWS provider's region). */
   region: string;
-  /** Kubernetes minor version; maps to `aws.eks.Cluster` `version`. @default "1.33" */
+  /**
+   * Kubernetes minor version; maps to `aws.eks.Cluster` `version`. Refused when past its end of standard
+   * support under `upgradePolicy` STANDARD, warned within 60 days of it (dates: policies/eks-versions.ts).
+   * @default - the newest version in EKS standard support today
+   */
   kubernetesVersion?: string;
+  /**
+   * EKS support policy; maps to `upgradePolicy.supportType`. STANDARD upgrades the control plane at the end of
+   * standard support instead of billing extended support. @default "STANDARD"
+   */
+  upgradePolicy?: EksSupportType;
   /** Who provisions nodes; only EKS Auto Mode is implemented. @default "auto-mode" */
   nodeProvisioning?: "auto-mode" | "karpenter";
   /**
@@ -107,7 +117,8 @@ export interface GpuClusterArgs {
 
 /** Defaults of {@link GpuClusterArgs}, resolved once at the top of the constructor. */
 export const GPU_CLUSTER_DEFAULTS = {
-  kubernetesVersion: "1.33",
+  kubernetesVersion: (today: Date) => newestStandardSupportVersion(today),
+  upgradePolicy: "STANDARD",
   nodeProvisioning: "auto-mode",
   endpointPublicAccessCidrs: [] as string[],
   adminRoleArns: [] as string[],
@@ -176,11 +187,10 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly tenantRef: TenantClusterRef;
 
   constructor(name: string, args: GpuClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("gpu-inference:cluster:GpuCluster", name, {}, opts);
-
     // --- defaults, resolved once ---
     const d = GPU_CLUSTER_DEFAULTS;
-    const kubernetesVersion = args.kubernetesVersion ?? d.kubernetesVersion;
+    const kubernetesVersion = args.kubernetesVersion ?? d.kubernetesVersion(new Date());
+    const upgradePolicy = args.upgradePolicy ?? d.upgradePolicy;
     const nodeProvisioning = args.nodeProvisioning ?? d.nodeProvisioning;
     const endpointPublicAccessCidrs = args.endpointPublicAccessCidrs ?? d.endpointPublicAccessCidrs;
     const adminRoleArns = args.adminRoleArns ?? d.adminRoleArns;
@@ -197,7 +207,9 @@ export class GpuCluster extends pulumi.ComponentResource {
     const protect = args.protect ?? d.protect(args.environment);
     const pools: GpuPoolSpec[] = args.gpuPools.map((p) => ({ ...p, capacityType: p.capacityType ?? d.capacityType }));
 
-    validate(name, args, { nodeProvisioning, vpcCidr, availabilityZoneCount, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, availabilityZoneCount, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    // Validated before registering, so a refused config leaves no half-registered component behind.
+    super("gpu-inference:cluster:GpuCluster", name, {}, opts);
 
     const parent = { parent: this };
     const clusterName = args.clusterName;
@@ -266,7 +278,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         endpointPublicAccess: publicEndpoint,
         ...(publicEndpoint ? { publicAccessCidrs: [...endpointPublicAccessCidrs] } : {}),
       },
-      upgradePolicy: { supportType: "STANDARD" },
+      upgradePolicy: { supportType: upgradePolicy },
       deletionProtection: protect,
     }, { parent: this, protect, dependsOn: [logGroup, secretsKeyPolicy, ...clusterRoleAttachments, ...nodeRoleAttachments] });
 
@@ -366,6 +378,8 @@ export class GpuCluster extends pulumi.ComponentResource {
 }
 
 interface Resolved {
+  kubernetesVersion: string;
+  upgradePolicy: EksSupportType;
   nodeProvisioning: string;
   vpcCidr: string;
   availabilityZoneCount: number;
@@ -387,6 +401,10 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
   if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(args.clusterName)) {
     problems.add("clusterName", `got "${args.clusterName}"; expected a DNS-1123 label of at most 40 characters`);
   }
+  const versionProblem = eksVersionProblem(r.kubernetesVersion, r.upgradePolicy, new Date());
+  if (versionProblem !== undefined) problems.add("kubernetesVersion", versionProblem);
+  const versionWarning = eksVersionWarning(r.kubernetesVersion, new Date());
+  if (versionWarning !== undefined) void pulumi.log.warn(`GpuCluster ${name}: kubernetesVersion: ${versionWarning}`);
   if (r.nodeProvisioning !== "auto-mode") {
     problems.add("nodeProvisioning", `got "${r.nodeProvisioning}"; only "auto-mode" is implemented (self-managed Karpenter is not): use auto-mode`);
   }

@@ -11,6 +11,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/contract";
+import { eksVersionProblem, newestStandardSupportVersion } from "../policies/eks-versions";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
@@ -43,8 +44,16 @@ export const clusterSchema = z.strictObject({
   name: dnsLabel("cluster name"),
   /** AWS region. @default "us-east-1" */
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "expected an AWS region such as us-east-1" }).default("us-east-1"),
-  /** Kubernetes minor version. @default "1.33" */
-  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version such as 1.33" }).default("1.33"),
+  /**
+   * Kubernetes minor version; refused past its end of EKS standard support under `upgradePolicy` STANDARD
+   * (dates: policies/eks-versions.ts). @default - the newest version in EKS standard support today
+   */
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version such as 1.35" })
+    .default(() => newestStandardSupportVersion(new Date())),
+  /** EKS support policy (maps to `upgradePolicy.supportType`): STANDARD never bills extended support. @default "STANDARD" */
+  upgradePolicy: z.enum(["STANDARD", "EXTENDED"], { error: "expected STANDARD or EXTENDED" }).default("STANDARD"),
   /** Who provisions nodes: EKS Auto Mode (AWS runs Karpenter, drivers, device plugin) or self-managed Karpenter. @default "auto-mode" */
   nodeProvisioning: z.enum(["auto-mode", "karpenter"]).default("auto-mode"),
   /** CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private. @default [] */
@@ -66,7 +75,11 @@ export const clusterSchema = z.strictObject({
   adminRoleArns: z
     .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "expected an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin" }))
     .default([]),
-});
+})
+  .superRefine((cluster, ctx) => {
+    const problem = eksVersionProblem(cluster.kubernetesVersion, cluster.upgradePolicy, new Date());
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["kubernetesVersion"], message: problem });
+  });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
 export const tenantSchema = z.strictObject({

@@ -37,6 +37,7 @@ const cluster = new GpuCluster(config.cluster.name, {
   environment: config.environment,
   region: config.cluster.region,
   kubernetesVersion: config.cluster.kubernetesVersion,
+  upgradePolicy: config.cluster.upgradePolicy,
   nodeProvisioning: config.cluster.nodeProvisioning,
   endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
   adminRoleArns: config.cluster.adminRoleArns,
