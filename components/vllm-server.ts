@@ -96,9 +96,9 @@ export interface VllmEngineArgs {
   readonly huggingFaceToken?: pulumi.Input<string>;
   /** Name clients send as `model` (maps to `--served-model-name`, and the metrics' `model_name` label). @default - the workload name */
   readonly servedModelName?: string;
-  /** Longest context, tokens (maps to `--max-model-len`). @default - `profile.model.architecture.maxContextTokens` when given, else the model's own */
+  /** Longest context, tokens (maps to `--max-model-len`). @default - `plan.engine.maxModelLen`: what fits the KV cache after the weights, at most the model's own */
   readonly maxModelLen?: number;
-  /** Most concurrent sequences per replica (maps to `--max-num-seqs`). @default - vLLM's default */
+  /** Most concurrent sequences per replica (maps to `--max-num-seqs`). @default - `plan.engine.maxNumSeqs`: the batch the cost model assumes */
   readonly maxNumSeqs?: number;
   /** Automatic prefix caching (maps to `--enable-prefix-caching`). @default true */
   readonly enablePrefixCaching?: boolean;
@@ -328,7 +328,8 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
   const plan = args.plan;
   const profile = workloadProfileSchema.parse(args.profile);
   const gpus = plan.gpusPerReplica;
-  const maxModelLen = args.maxModelLen ?? profile.model.architecture?.maxContextTokens;
+  const maxModelLen = args.maxModelLen ?? plan.engine.maxModelLen;
+  const maxNumSeqs = args.maxNumSeqs ?? plan.engine.maxNumSeqs;
   const derived = precisionOptions(profile.model.weightPrecision, profile.model.kvCachePrecision);
   const quantization = args.quantization ?? derived.quantization;
   const kvCacheDtype = args.kvCacheDtype ?? derived.kvCacheDtype;
@@ -338,8 +339,8 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
     tensorParallelSize: gpus,
     gpuMemoryUtilization: plan.gpuMemoryUtilization,
     enablePrefixCaching: args.enablePrefixCaching ?? d.enablePrefixCaching,
-    ...(maxModelLen !== undefined ? { maxModelLen } : {}),
-    ...(args.maxNumSeqs !== undefined ? { maxNumSeqs: args.maxNumSeqs } : {}),
+    maxModelLen,
+    maxNumSeqs,
     ...(quantization !== undefined ? { quantization } : {}),
     ...(derived.dtype !== undefined ? { dtype: derived.dtype } : {}),
     ...(kvCacheDtype !== undefined ? { kvCacheDtype } : {}),

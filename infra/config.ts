@@ -12,6 +12,8 @@ import { z } from "zod";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/contract";
 import { eksVersionProblem, newestStandardSupportVersion } from "../policies/eks-versions";
+import { workloadEngineLimits } from "../components/internal/serving-plan";
+import { instanceById } from "../policies/economics/catalog";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
@@ -113,6 +115,11 @@ export const servingSchema = z.strictObject({
   coldStartSeconds: wholeNumber("a whole number of seconds", 1).optional(),
   /** Batch tiers: requests in one batch file (one SQS message); vLLM's offline runner reloads the model per file. @default 50000 (OpenAI's batch-file limit) */
   requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
+  /**
+   * Longest context a request may have, tokens (maps to vLLM `--max-model-len`); refused when one sequence of it does not fit the
+   * KV cache left after the weights. @default - the model's own context, capped at what fits
+   */
+  maxContextTokens: wholeNumber("a whole number of tokens, at least 1", 1).optional(),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
   /** Tokens/s one replica sustains for this workload, measured; wins over the roofline model. @default - the roofline estimate */
@@ -142,7 +149,31 @@ export const stackConfigSchema = z
     const all = <T>(list: readonly T[]) => list.map((value, i) => [i, value] as const);
     const parts = { pools: all(config.cluster.gpuPools), poolsComplete: true, tenants: all(config.tenants), tenantsComplete: true, workloads: all(config.workloads), economics: config.economics };
     for (const problem of referenceProblems(parts)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
+    for (const problem of engineFitProblems(config)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
   });
+
+/**
+ * Workloads vLLM would refuse to start: the context asked for (or one mean request) does not fit the KV
+ * cache left after the weights on the pool's smallest GPU. Names the catalog cannot resolve are left to
+ * the reference checks, which report them.
+ */
+function engineFitProblems(config: { cluster: { gpuPools: readonly GpuPoolConfig[] }; workloads: readonly WorkloadConfig[] }): ReferenceProblem[] {
+  return config.workloads.flatMap((workload, i) => {
+    const pool = config.cluster.gpuPools.find((p) => p.name === workload.serving.gpuPool);
+    if (pool === undefined) return [];
+    // A replica no instance type can hold is the reference checks' problem (gpusPerReplica), reported once.
+    let result: ReturnType<typeof workloadEngineLimits>;
+    try {
+      if (!pool.instanceTypes.some((id) => instanceById(id).gpuCount >= workload.serving.gpusPerReplica)) return [];
+      result = workloadEngineLimits(workload, pool.instanceTypes);
+    } catch {
+      return [];
+    }
+    if (result.fits) return [];
+    const key = workload.serving.maxContextTokens !== undefined ? "maxContextTokens" : "gpusPerReplica";
+    return [{ path: ["workloads", i, "serving", key], message: result.reason }];
+  });
+}
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
 /** The replica floor a workload gets when `serving.minReplicas` is unset. */

@@ -8,7 +8,9 @@
  * components ← infra. Its inputs are structural: the validated stack config satisfies them.
  */
 import { estimateColdStartSeconds } from "../../policies/economics/capacity";
-import type { WorkloadProfile } from "../../policies/economics/schema";
+import { gpuById, instanceById, resolveArchitecture } from "../../policies/economics/catalog";
+import { engineLimits, type EngineLimitsResult } from "../../policies/economics/engine-limits";
+import { sloSchema, type WorkloadProfile } from "../../policies/economics/schema";
 import type { CapacityType } from "../../policies/economics/types";
 
 /** A GPU pool as the plan reads it (a `cluster.gpuPools[]` entry of the stack config). */
@@ -31,6 +33,8 @@ export interface WorkloadServing {
   readonly gpuMemoryUtilization: number;
   readonly measuredTokensPerSecond?: number | undefined;
   readonly hourlyPriceUsd?: number | undefined;
+  /** Longest context a request may have, tokens (vLLM `--max-model-len`). */
+  readonly maxContextTokens?: number | undefined;
 }
 
 /** One owned workload: its profile (what the cost model reads), its tenant and how it is served. */
@@ -63,6 +67,11 @@ export interface ServingPlan {
   readonly gpuMemoryUtilization: number;
   readonly measuredTokensPerSecond?: number;
   readonly hourlyPriceUsd?: number;
+  /**
+   * What vLLM is started with, from the capacity model's memory facts on the pool's smallest GPU:
+   * the context one sequence may have and the batch the cost model assumes.
+   */
+  readonly engine: { readonly maxModelLen: number; readonly maxNumSeqs: number };
 }
 
 /** The replica floor a workload gets when `serving.minReplicas` is unset: 1 for interactive tiers, 0 for batch. */
@@ -77,6 +86,8 @@ export function resolvedMinReplicas(workload: { readonly tier: "interactive" | "
 export function servingPlan(config: ServingStack, workload: ServedWorkload, weightGiB: number): ServingPlan {
   const pool = config.cluster.gpuPools.find((p) => p.name === workload.serving.gpuPool);
   if (pool === undefined) throw new Error(`workload ${workload.name}: no GPU pool named ${workload.serving.gpuPool}`);
+  const limits = workloadEngineLimits(workload, pool.instanceTypes);
+  if (!limits.fits) throw new Error(`workload ${workload.name}: serving: ${limits.reason}`);
   const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(weightGiB);
   // The SQS scaler counts files, the cost model requests: the queue target is a whole number of files.
   const requestsPerFile = workload.serving.requestsPerBatchFile;
@@ -98,5 +109,35 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
     gpuMemoryUtilization: workload.serving.gpuMemoryUtilization,
     ...(workload.serving.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: workload.serving.measuredTokensPerSecond } : {}),
     ...(workload.serving.hourlyPriceUsd !== undefined ? { hourlyPriceUsd: workload.serving.hourlyPriceUsd } : {}),
+    engine: { maxModelLen: limits.limits.maxModelLen, maxNumSeqs: limits.limits.maxNumSeqs },
   };
+}
+
+/**
+ * The engine limits of a workload on a pool: computed for the pool's instance type (with enough GPUs
+ * for one replica) whose GPUs have the least memory, since the engine must start on any node the pool launches.
+ */
+export function workloadEngineLimits(workload: ServedWorkload, instanceTypes: readonly string[]): EngineLimitsResult {
+  const candidates = instanceTypes.map((id) => instanceById(id)).filter((i) => i.gpuCount >= workload.serving.gpusPerReplica);
+  if (candidates.length === 0) return { fits: false, reason: `no instance type in [${instanceTypes.join(", ")}] has ${workload.serving.gpusPerReplica} GPUs for one replica` };
+  const gpu = candidates.map((i) => gpuById(i.gpu)).sort((a, b) => a.memoryGiB - b.memoryGiB)[0]!;
+  const architecture = resolveArchitecture(workload.model);
+  const slo = workload.tier === "interactive" ? (workload.slo ?? sloSchema.parse({})) : undefined;
+  return engineLimits(
+    {
+      tier: workload.tier,
+      architecture,
+      weightPrecision: workload.model.weightPrecision,
+      kvCachePrecision: workload.model.kvCachePrecision,
+      gpu,
+      gpusPerReplica: workload.serving.gpusPerReplica,
+      meanInputTokens: workload.traffic.meanInputTokens,
+      meanOutputTokens: workload.traffic.meanOutputTokens,
+      prefixCacheHitRate: workload.traffic.prefixCacheHitRate,
+      gpuMemoryUtilization: workload.serving.gpuMemoryUtilization,
+      ...(slo !== undefined ? { slo } : {}),
+      ...(workload.serving.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: workload.serving.measuredTokensPerSecond } : {}),
+    },
+    { modelContextTokens: architecture.maxContextTokens, ...(workload.serving.maxContextTokens !== undefined ? { requestedContextTokens: workload.serving.maxContextTokens } : {}) },
+  );
 }
