@@ -112,7 +112,7 @@ export interface VllmEngineArgs {
   readonly memoryGiB?: number;
   /** Memory-backed `/dev/shm` size, GiB (maps to an `emptyDir` with `medium: Memory`). @default 4 */
   readonly shmSizeGiB?: number;
-  /** Model cache volume size, GiB (maps to the `model-cache` `emptyDir.sizeLimit`). @default - max(20, 1.5 × weightGiB), rounded up */
+  /** Model cache volume size, GiB (maps to the `model-cache` `emptyDir.sizeLimit`). @default - max(20, 1.5 × plan.downloadGiB), rounded up: the checkpoint really downloaded, with room for the Hub's temporary files */
   readonly modelCacheGiB?: number;
 }
 
@@ -351,7 +351,7 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
     cpu: args.cpu ?? d.cpuPerGpu * gpus,
     memoryGiB: args.memoryGiB ?? d.memoryGiBPerGpu * gpus,
     shmSizeGiB: args.shmSizeGiB ?? d.shmSizeGiB,
-    modelCacheGiB: args.modelCacheGiB ?? Math.max(d.modelCacheMinGiB, Math.ceil(d.modelCacheOverWeights * args.weightGiB)),
+    modelCacheGiB: args.modelCacheGiB ?? Math.max(d.modelCacheMinGiB, Math.ceil(d.modelCacheOverWeights * plan.downloadGiB)),
   };
   validatePodOptions(pod, at);
   return { profile, engine, pod };

@@ -7,7 +7,7 @@
  * It lives below the program (infra/) so the layering stays one way: economics ← pack contract ←
  * components ← infra. Its inputs are structural: the validated stack config satisfies them.
  */
-import { estimateColdStartSeconds } from "../../policies/economics/capacity";
+import { bytesPerElement, estimateColdStartSeconds } from "../../policies/economics/capacity";
 import { gpuById, instanceById, resolveArchitecture } from "../../policies/economics/catalog";
 import { engineLimits, type EngineLimitsResult } from "../../policies/economics/engine-limits";
 import { sloSchema, type WorkloadProfile } from "../../policies/economics/schema";
@@ -62,8 +62,14 @@ export interface ServingPlan {
   readonly batch?: { readonly requestsPerFile: number; readonly filesPerJob: number };
   /** Scale-down cooldown, seconds; never shorter than the cold start, so scaling does not thrash. */
   readonly scaleDownCooldownSeconds: number;
-  /** Seconds from a scale-up request to a serving replica. */
+  /** Seconds from a scale-up request to a serving replica, with the download of `downloadGiB`. */
   readonly coldStartSeconds: number;
+  /**
+   * What a replica really downloads and reads from disk, GiB: the checkpoint, which is larger than the
+   * weights in GPU memory when vLLM quantizes at load (`--quantization fp8` on a BF16 checkpoint).
+   * Sizes the model-cache volume and the cold start.
+   */
+  readonly downloadGiB: number;
   readonly gpuMemoryUtilization: number;
   readonly measuredTokensPerSecond?: number;
   readonly hourlyPriceUsd?: number;
@@ -88,7 +94,8 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
   if (pool === undefined) throw new Error(`workload ${workload.name}: no GPU pool named ${workload.serving.gpuPool}`);
   const limits = workloadEngineLimits(workload, pool.instanceTypes);
   if (!limits.fits) throw new Error(`workload ${workload.name}: serving: ${limits.reason}`);
-  const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(weightGiB);
+  const downloadGiB = checkpointGiB(workload.model, weightGiB);
+  const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(downloadGiB);
   // The SQS scaler counts files, the cost model requests: the queue target is a whole number of files.
   const requestsPerFile = workload.serving.requestsPerBatchFile;
   const batch = workload.tier === "batch" ? { requestsPerFile, filesPerJob: Math.max(1, Math.round(workload.serving.targetQueueDepthPerReplica / requestsPerFile)) } : undefined;
@@ -106,11 +113,27 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
     ...(batch !== undefined ? { batch } : {}),
     scaleDownCooldownSeconds: Math.max(workload.serving.scaleDownCooldownSeconds, coldStartSeconds),
     coldStartSeconds,
+    downloadGiB,
     gpuMemoryUtilization: workload.serving.gpuMemoryUtilization,
     ...(workload.serving.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: workload.serving.measuredTokensPerSecond } : {}),
     ...(workload.serving.hourlyPriceUsd !== undefined ? { hourlyPriceUsd: workload.serving.hourlyPriceUsd } : {}),
     engine: { maxModelLen: limits.limits.maxModelLen, maxNumSeqs: limits.limits.maxNumSeqs },
   };
+}
+
+/**
+ * Precision the checkpoint is stored in. vLLM's `--quantization fp8` quantizes a BF16 checkpoint as it
+ * loads (docs.vllm.ai "FP8 W8A8", online dynamic quantization), so an fp8 workload on a hub id
+ * downloads BF16; bf16/fp16 are stored as served; int8/int4 are pre-quantized checkpoints (AWQ, GPTQ,
+ * compressed-tensors) stored at their own size.
+ */
+export function checkpointPrecision(weightPrecision: WorkloadProfile["model"]["weightPrecision"]): WorkloadProfile["model"]["weightPrecision"] {
+  return weightPrecision === "fp8" ? "bf16" : weightPrecision;
+}
+
+/** Size of the checkpoint a replica downloads, GiB, from the size of the weights it serves. */
+export function checkpointGiB(model: Pick<WorkloadProfile["model"], "weightPrecision">, servedWeightGiB: number): number {
+  return (servedWeightGiB * bytesPerElement(checkpointPrecision(model.weightPrecision))) / bytesPerElement(model.weightPrecision);
 }
 
 /**

@@ -95,8 +95,8 @@ export function vllmEnv(hfTokenSecretName: Input<string> | undefined): k8s.types
 export function vllmVolumes(o: Pick<VllmPodOptions, "shmSizeGiB" | "modelCacheGiB">): k8s.types.input.core.v1.Volume[] {
   return [
     { name: "model-cache", emptyDir: { sizeLimit: `${o.modelCacheGiB}Gi` } },
-    { name: "cache", emptyDir: { sizeLimit: "20Gi" } },
-    { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
+    { name: "cache", emptyDir: { sizeLimit: `${SCRATCH_VOLUMES_GIB.cache}Gi` } },
+    { name: "tmp", emptyDir: { sizeLimit: `${SCRATCH_VOLUMES_GIB.tmp}Gi` } },
     { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${o.shmSizeGiB}Gi` } },
   ];
 }
@@ -110,10 +110,22 @@ export function vllmVolumeMounts(): k8s.types.input.core.v1.VolumeMount[] {
   ];
 }
 
-/** Requests and limits: GPUs as a limit (extended resources must have request = limit), memory limited, CPU not throttled. */
-export function vllmResources(o: Pick<VllmPodOptions, "gpus" | "cpu" | "memoryGiB">): k8s.types.input.core.v1.ResourceRequirements {
+/** Size limits of the writable node-disk volumes besides the model cache, GiB (`cache`, `tmp`). */
+export const SCRATCH_VOLUMES_GIB = { cache: 20, tmp: 10 } as const;
+
+/** Node disk a pod's volumes may fill, GiB: the model cache plus the scratch volumes. */
+export function ephemeralStorageGiB(o: Pick<VllmPodOptions, "modelCacheGiB">): number {
+  return o.modelCacheGiB + SCRATCH_VOLUMES_GIB.cache + SCRATCH_VOLUMES_GIB.tmp;
+}
+
+/**
+ * Requests and limits: GPUs as a limit (extended resources must have request = limit), memory limited, CPU not throttled.
+ * Node disk is requested for every writable volume, so a pod lands only on a node whose disk holds the checkpoint
+ * (instead of being evicted when the download outgrows it).
+ */
+export function vllmResources(o: Pick<VllmPodOptions, "gpus" | "cpu" | "memoryGiB" | "modelCacheGiB">): k8s.types.input.core.v1.ResourceRequirements {
   return {
-    requests: { cpu: String(o.cpu), memory: `${o.memoryGiB}Gi`, "nvidia.com/gpu": String(o.gpus) },
+    requests: { cpu: String(o.cpu), memory: `${o.memoryGiB}Gi`, "nvidia.com/gpu": String(o.gpus), "ephemeral-storage": `${ephemeralStorageGiB(o)}Gi` },
     limits: { memory: `${o.memoryGiB}Gi`, "nvidia.com/gpu": String(o.gpus) },
   };
 }

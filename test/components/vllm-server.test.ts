@@ -244,8 +244,12 @@ describe("VllmServer defaults", () => {
     expect(c.args).not.toContain("--kv-cache-dtype");
     expect(at(c, "args", 2)).toBe("chat"); // served model name = workload name
     expect(at(c, "args", 0)).toBe(chat.model.id); // weights from the hub
-    expect(c.resources).toEqual({ requests: { cpu: "4", memory: "24Gi", "nvidia.com/gpu": "2" }, limits: { memory: "24Gi", "nvidia.com/gpu": "2" } });
-    expect(at(spec, "volumes", 0)).toEqual({ name: "model-cache", emptyDir: { sizeLimit: `${Math.max(20, Math.ceil(1.5 * WEIGHT_GIB))}Gi` } });
+    const cacheGiB = Math.max(20, Math.ceil(1.5 * plan.downloadGiB)); // modelCacheGiB: the checkpoint downloaded
+    expect(c.resources).toEqual({
+      requests: { cpu: "4", memory: "24Gi", "nvidia.com/gpu": "2", "ephemeral-storage": `${cacheGiB + 30}Gi` },
+      limits: { memory: "24Gi", "nvidia.com/gpu": "2" },
+    });
+    expect(at(spec, "volumes", 0)).toEqual({ name: "model-cache", emptyDir: { sizeLimit: `${cacheGiB}Gi` } });
     expect(at(spec, "volumes", 3)).toEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "4Gi" } });
     const startup = c.startupProbe as { periodSeconds: number; failureThreshold: number };
     expect(startup).toMatchObject({ periodSeconds: 10, failureThreshold: Math.ceil(Math.max(600, 2 * plan.coldStartSeconds) / 10) });
