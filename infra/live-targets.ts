@@ -19,13 +19,15 @@ export function liveTargets(
   evaluation: StackEvaluation,
   servedModelNames: Readonly<Record<string, string>> = {},
 ): { workloads: LiveWorkloadTargets[]; pools: LivePoolTarget[] } {
-  const workloads = config.workloads.map((workload): LiveWorkloadTargets => {
+  const workloads = config.workloads.flatMap((workload): LiveWorkloadTargets[] => {
     const e = evaluation.workloads.find((candidate) => candidate.name === workload.name);
     if (e === undefined) throw new Error(`live targets: workload ${workload.name} has no evaluation`);
+    // A model that does not fit its replica serves nothing owned: no capacity to measure against.
+    if (!e.capacity.fits) return [];
     const { tenant: _tenant, serving: _serving, ...profile } = workload;
     const plan = servingPlan(config, workload, workloadWeightGiB(profile));
     const slo = workload.tier === "interactive" ? (workload.slo ?? sloSchema.parse({})) : undefined;
-    return {
+    return [{
       workload: workload.name,
       tier: workload.tier,
       namespace: workload.tenant,
@@ -46,7 +48,7 @@ export function liveTargets(
       ...(plan.batch !== undefined ? { requestsPerBatchFile: plan.batch.requestsPerFile } : {}),
       // TTFT: a request may wait the SLO's queue time before the router spills it; TPOT is the SLO's own.
       ...(slo !== undefined ? { slo: { timeToFirstTokenSeconds: slo.maxQueueWaitSeconds, timePerOutputTokenSeconds: slo.timePerOutputTokenMs / 1000 } } : {}),
-    };
+    }];
   });
   const pools = config.cluster.gpuPools.map((pool) => ({ name: pool.name, gpuLimit: pool.gpuLimit }));
   return { workloads, pools };
