@@ -183,6 +183,17 @@ function alertCases(): Case[] {
   pair(LIVE_ALERTS.spillHigh, wl(chat), "30m", [guard("admitted", 80), guard("spilled", 20)], [guard("admitted", 99), guard("spilled", 1)]);
   pair(LIVE_ALERTS.fallbackHigh, wl(chat), "30m", [guard("admitted", 90), guard("engine_error", 10)], [guard("admitted", 995), guard("engine_error", 5)]);
 
+  // Owned share: the gateway's tokens on the owned backend over all the alias's tokens (another alias never counts).
+  const tokens = (alias: string, backendModel: string, perMinute: number) => ({
+    series: `gen_ai_client_token_usage_sum${labelsOf({ gen_ai_original_model: alias, gen_ai_request_model: backendModel, gen_ai_provider_name: "openai", gen_ai_token_type: "input" })}`,
+    values: counter(perMinute, 40),
+  });
+  out.push({
+    name: "owned share of the router's tokens",
+    series: [tokens(chat.workload, chat.servedModelName, 900), tokens(chat.workload, "Llama-3.3-70B-Instruct-Turbo", 100), tokens("other-alias", chat.servedModelName, 5000)],
+    checks: [{ name: "0.9 owned", expr: equals(`${LIVE_SERIES.ownedShare}{workload="${chat.workload}"}`, 0.9), evalTime: "30m", expect: 1 }],
+  });
+
   // GPU pool at its limit: nodes of the pool whose GPUs reach the NodePool limit; one node fewer is under it.
   const pool = targets.pools[0]!;
   const nodes = (count: number) =>
