@@ -246,7 +246,8 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
     rules.push(record(S.queueDepth, `sum(${selector(VLLM_METRICS.waitingRequests, engine)})`));
   } else {
     // The SQS scaler reports waiting files; the model and the queue target count requests.
-    const files = selector(KEDA_SCALER_METRIC, { namespace: w.namespace, scaledObject: w.workloadObjectName, type: "scaledjob" });
+    // KEDA's PodMonitor does not honor labels: the ScaledJob's `namespace` arrives as `exported_namespace`.
+    const files = selector(KEDA_SCALER_METRIC, { exported_namespace: w.namespace, scaledObject: w.workloadObjectName, type: "scaledjob" });
     rules.push(record(S.queueDepth, `sum(${files}) * ${num(w.requestsPerBatchFile ?? 1)}`));
   }
   rules.push(record(S.queuePerReplica, `${recorded(S.queueDepth, w)} / clamp_min(${recorded(S.replicasBilled, w)}, 1)`));
@@ -256,7 +257,8 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   rules.push(
     record(
       S.gpuBusy,
-      `avg(${selector(DCGM_GPU_UTILIZATION_METRIC, { namespace: w.namespace, pod: podPattern(w.workloadObjectName) }, new Set(["pod"]))}) / 100`,
+      // The DCGM chart's ServiceMonitor does not honor labels: the GPU's pod arrives as `exported_namespace`/`exported_pod`.
+      `avg(${selector(DCGM_GPU_UTILIZATION_METRIC, { exported_namespace: w.namespace, exported_pod: podPattern(w.workloadObjectName) }, new Set(["exported_pod"]))}) / 100`,
     ),
   );
 

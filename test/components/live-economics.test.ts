@@ -234,7 +234,7 @@ describe("LiveEconomics resources", () => {
     expect(records).toContain(LIVE_SERIES.utilization);
     // Batch queue depth counts requests: SQS files × requests per file.
     const queue = live.ruleGroups[1]!.rules.find((r) => !isAlert(r) && r.record === LIVE_SERIES.queueDepth)!;
-    expect(queue.expr).toBe('sum(keda_scaler_metrics_value{namespace="docs", scaledObject="summaries", type="scaledjob"}) * 1000');
+    expect(queue.expr).toBe('sum(keda_scaler_metrics_value{exported_namespace="docs", scaledObject="summaries", type="scaledjob"}) * 1000');
   });
 
   it("thresholds are the targets' numbers: break-even, queue target and max, spill share, pool limit", async () => {

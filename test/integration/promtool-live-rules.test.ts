@@ -156,7 +156,7 @@ function alertCases(): Case[] {
     [waiting(2.5 * chat.targetQueuePerReplica, chat.maxReplicas - 1), deployment(chat.maxReplicas - 1)],
   );
   // Batch: SQS files × requests per file against the target, jobs at max.
-  const files = (n: number) => ({ series: `keda_scaler_metrics_value${labelsOf({ namespace: batch.namespace, scaledObject: batch.workloadObjectName, type: "scaledjob", scaler: "awsSqsQueueScaler", metric: "s0-aws-sqs-queue", triggerIndex: "0" })}`, values: gauge(n, 40) });
+  const files = (n: number) => ({ series: `keda_scaler_metrics_value${labelsOf({ namespace: "keda", exported_namespace: batch.namespace, scaledObject: batch.workloadObjectName, type: "scaledjob", scaler: "awsSqsQueueScaler", metric: "s0-aws-sqs-queue", triggerIndex: "0" })}`, values: gauge(n, 40) });
   const jobs = (n: number) =>
     Array.from({ length: n }, (_, i) => ({ series: `kube_job_status_active${labelsOf({ namespace: batch.namespace, job_name: `${batch.workloadObjectName}-q${i}zzz` })}`, values: gauge(1, 40) }));
   const filesAbove = Math.ceil((2 * batch.targetQueuePerReplica * batch.maxReplicas) / batch.requestsPerBatchFile!);
@@ -192,6 +192,18 @@ function alertCases(): Case[] {
     name: "owned share of the router's tokens",
     series: [tokens(chat.workload, chat.servedModelName, 900), tokens(chat.workload, "Llama-3.3-70B-Instruct-Turbo", 100), tokens("other-alias", chat.servedModelName, 5000)],
     checks: [{ name: "0.9 owned", expr: equals(`${LIVE_SERIES.ownedShare}{workload="${chat.workload}"}`, 0.9), evalTime: "30m", expect: 1 }],
+  });
+
+  // GPU busy: DCGM's utilization of the workload's pods (as the chart's ServiceMonitor stores them: exported_*), not of a
+  // workload whose name merely starts with this one's.
+  const dcgm = (pod: string, gpu: string, percent: number) => ({
+    series: `DCGM_FI_DEV_GPU_UTIL${labelsOf({ namespace: "monitoring", pod: "dcgm-exporter-x2x9z", gpu, UUID: `GPU-${gpu}`, exported_namespace: chat.namespace, exported_pod: pod })}`,
+    values: gauge(percent, 40),
+  });
+  out.push({
+    name: "GPU busy of the workload's pods from DCGM",
+    series: [dcgm("support-chat-7d9f8c6b5-abcde", "0", 50), dcgm("support-chat-7d9f8c6b5-fghij", "1", 70), dcgm("support-chat-v2-5c4b7d9f8-klmno", "2", 5)],
+    checks: [{ name: "0.6 busy", expr: equals(`${LIVE_SERIES.gpuBusy}{workload="${chat.workload}"}`, 0.6), evalTime: "30m", expect: 1 }],
   });
 
   // GPU pool at its limit: nodes of the pool whose GPUs reach the NodePool limit; one node fewer is under it.
