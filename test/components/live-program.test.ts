@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { LIVE_ALERTS, LIVE_SERIES, type AlertingRule, type RuleGroup } from "../../components/internal/live-rules";
+import { LIVE_ECONOMICS_DEFAULTS } from "../../components/live-economics";
 import { loadStackConfigFile, namespaceValues } from "../../infra/config";
 import { evaluateStack } from "../../infra/stack-economics";
 import { find, installPulumiMocks, type RecordedResource } from "../helpers/pulumi-mocks";
@@ -30,6 +31,19 @@ describe("the program's live economics", () => {
     expect((rule.inputs.metadata as { namespace: string }).namespace).toBe("monitoring");
     const cm = find(recorded, "kubernetes:core/v1:ConfigMap", `${config.cluster.name}-live-economics-dashboard`);
     expect((cm.inputs.metadata as { labels: Record<string, string> }).labels.grafana_dashboard).toBe("1");
+  });
+
+  it("kube-prometheus-stack selects the rule and its Grafana sidecar discovers the dashboard", () => {
+    const release = recorded.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "kube-prometheus-stack")!;
+    // The chart's default ruleSelector matches `release: <Helm release name>` unless told otherwise.
+    expect(release.inputs.name).toBe(LIVE_ECONOMICS_DEFAULTS.ruleLabels.release);
+    const values = release.inputs.values as { prometheus: { prometheusSpec: Record<string, unknown> }; grafana: { enabled: boolean; sidecar: { dashboards: Record<string, unknown> } }; "kube-state-metrics": { metricLabelsAllowlist: string[] } };
+    expect(values.prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues).toBeUndefined();
+    expect(values.prometheus.prometheusSpec.ruleSelector).toBeUndefined();
+    expect(release.inputs.namespace).toBe(LIVE_ECONOMICS_DEFAULTS.namespace);
+    expect(values.grafana.enabled).toBe(true);
+    expect(values.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: "grafana_dashboard", labelValue: LIVE_ECONOMICS_DEFAULTS.dashboardLabels.grafana_dashboard });
+    expect(values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["nodes=[gpu-inference/pool]"]);
   });
 
   it("every workload's break-even alert fires below the gate's own break-even, and the model's K sizes its utilization", () => {
