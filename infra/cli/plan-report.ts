@@ -254,7 +254,7 @@ export function baseDiffText(base: BaseComparison): string[] {
   lines.push(totals.toString());
   const rows = diffRows(base.workloads);
   if (rows.length > 0) {
-    const table = new Table({ head: DIFF_HEAD, style: { head: [], border: [] }, wordWrap: true, colWidths: [22, 9, 11, 16, 16, 16, 22, 10, 10] });
+    const table = new Table({ head: DIFF_HEAD, style: { head: [], border: [] }, wordWrap: true, wrapOnWordBoundary: false, colWidths: [20, 9, 8, 13, 13, 13, 16, 9, 8] });
     for (const r of rows) table.push([r.name, r.change, ...r.cells.map((c) => c.replace(/~~/g, ""))]);
     lines.push(table.toString());
   }
