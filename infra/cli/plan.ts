@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
 import type { StackConfig } from "../config";
+import { BaseRefError, compareWithBase, readFileAtRef, type BaseComparison } from "../plan/base-diff";
 import type { RecordedResource } from "../plan/mock-engine";
 import { runProgramOffline } from "../plan/run-program";
 import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
@@ -22,6 +23,7 @@ interface PlanOptions {
   config?: string;
   policyConfig?: string;
   format: string;
+  base?: string;
 }
 
 /** `policies/config/<environment>.json` beside the project, when it exists. */
@@ -46,6 +48,16 @@ function readPolicyConfig(file: string): PolicyConfigFile {
   }
 }
 
+/** A --base the repository cannot resolve is a usage mistake (exit 2). */
+function asUsageError<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof BaseRefError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 interface Context {
   stack: string;
   file: string;
@@ -55,6 +67,7 @@ interface Context {
   resources: RecordedResource[];
   analysis: AnalyzerRun;
   cost: StackEvaluation;
+  base?: BaseComparison;
 }
 
 /** What the report needs of an analysis (start-up and total times are the session's). */
@@ -69,6 +82,7 @@ export function planCommand(): Command {
     .option("-c, --config <file>", "a stack file to read instead of Pulumi.<stack>.yaml")
     .option("-p, --policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .option("-f, --format <format>", "table | markdown | json", "table")
+    .option("-b, --base <git-ref>", "also evaluate the stack file as it is at this git ref (read with git show, no checkout) and report the cost change per workload and in total")
     .addHelpText("after", "\nExit codes: 0 nothing mandatory violated, 1 a mandatory policy refused the stack, 2 invalid config or usage.")
     .exitOverride()
     .action(async (options: PlanOptions) => {
@@ -87,6 +101,7 @@ export function planCommand(): Command {
                 Object.assign(c, loadSelectedStack(options));
                 c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
                 c.policyConfig = c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile);
+                if (options.base !== undefined) asUsageError(() => readFileAtRef(options.base!, c.file)); // a bad ref fails before the slow stages
                 session = openPolicyPack();
                 // Observed in the policies stage; an early failure elsewhere must not surface as unhandled.
                 session.catch(() => undefined);
@@ -117,6 +132,13 @@ export function planCommand(): Command {
                 c.cost = evaluateStack(c.config, c.stack);
               },
             },
+            {
+              title: `base: the same stack file at ${options.base ?? "the base"}, evaluated the same way`,
+              enabled: () => options.base !== undefined,
+              task: (c) => {
+                c.base = asUsageError(() => compareWithBase(options.base!, c.file, c.stack, c.cost, (config, stack) => evaluateStack(config, stack, { cheapestShape: false })));
+              },
+            },
           ],
           {
             ctx,
@@ -136,6 +158,7 @@ export function planCommand(): Command {
           resources: ctx.resources,
           analysis: ctx.analysis,
           cost: ctx.cost,
+          ...(ctx.base !== undefined ? { base: ctx.base } : {}),
         };
         const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: process.stdout.isTTY === true });
         process.stdout.write(`${out}\n`);
