@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { evaluateWorkload, stackFixedMonthlyUsd } from "../../policies/economics/evaluate";
-import { cheapestFeasibleShape } from "../../policies/economics/cheapest-shape";
 import { EKS_FEES } from "../../policies/economics/catalog";
 import { context, facts, profile } from "../fixtures/workloads";
 
@@ -116,27 +115,5 @@ describe("the seeds' cases", () => {
     expect(e.passesGate).toBe(false);
     expect(e.verdict).toBe("api");
     expect(e.reasons.map((r) => r.factor)).toEqual(expect.arrayContaining(["burstiness", "latency"]));
-  });
-});
-
-describe("cheapest feasible shape", () => {
-  it("never puts a 70B bf16 model on a single 24 GB GPU, and finds a shape that holds it", () => {
-    const shape = cheapestFeasibleShape(
-      facts(
-        profile({
-          name: "big",
-          tier: "batch",
-          model: { id: "meta-llama/Llama-3.3-70B-Instruct" },
-          traffic: { requestsPerMonth: 2_000_000, meanInputTokens: 2000, meanOutputTokens: 300 },
-          api: { catalogId: "gpt-4o" },
-        }),
-        { instanceTypes: ["g6e.12xlarge"], gpusPerReplica: 4, autoscaler: { minReplicas: 0, maxReplicas: 4, targetQueuePerReplica: 100, scaleUpDelaySeconds: 900, scaleDownCooldownSeconds: 900 } },
-      ),
-      context(),
-    );
-    expect(shape).not.toBeNull();
-    // 70e9 × 2 bytes = 140 GB of weights: needs at least 2 × 80 GB or 4 × 48 GB.
-    const gpuMemory = shape!.gpusPerReplica * (shape!.instanceType.startsWith("g6e") ? 48 : shape!.instanceType.startsWith("g") ? 24 : 80);
-    expect(gpuMemory).toBeGreaterThanOrEqual(140);
   });
 });
