@@ -13,6 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { economicsConfigSchema, type EconomicsConfig } from "../policies/economics/schema";
+import { MIN_WAIVER_REASON_LENGTH } from "../policies/rules/inference-break-even";
 import { CONFIG_NAMESPACE, formatKeyPath, namespaceValues, StackConfigError, type StackConfig } from "./config";
 
 /** Where the policy config keeps the economics. */
@@ -24,6 +25,8 @@ export interface EconomicsSource {
   readonly file: string | null;
   /** Things the user should know (no policy config). */
   readonly warnings: readonly string[];
+  /** Workloads under a valid waiver in the policy config (a reason, not expired): the stack-level check leaves them out, as the gate does. */
+  readonly waivedWorkloads: readonly string[];
 }
 
 export interface EconomicsSourceOptions {
@@ -72,6 +75,7 @@ export function resolveEconomics(config: StackConfig, stackFile: string, options
       economics: config.economics,
       file: null,
       warnings: [`no policy config ${shownPolicy}: economics from ${shownStack} or the defaults; the gate in \`pulumi preview\` will use the pack's defaults instead`],
+      waivedWorkloads: [],
     };
   }
   let raw: unknown;
@@ -104,7 +108,18 @@ export function resolveEconomics(config: StackConfig, stackFile: string, options
     }
   }
   if (problems.length > 0) throw new StackConfigError(shownStack, problems);
-  return { economics, file: shownPolicy, warnings: [] };
+  return { economics, file: shownPolicy, warnings: [], waivedWorkloads: validWaivers(section) };
+}
+
+/** Names of the workloads the policy config waives today: a reason of 20+ characters and an expiry not yet past (the gate's rule). */
+function validWaivers(section: unknown): string[] {
+  const waivers = isRecord(section) && Array.isArray(section.waivers) ? section.waivers : [];
+  const today = isRecord(section) && typeof section.today === "string" ? section.today : new Date().toISOString().slice(0, 10);
+  return waivers.flatMap((w: unknown) => {
+    if (!isRecord(w) || typeof w.workload !== "string" || typeof w.expires !== "string") return [];
+    const reasonOk = typeof w.reason === "string" && w.reason.trim().length >= MIN_WAIVER_REASON_LENGTH;
+    return reasonOk && w.expires >= today ? [w.workload] : [];
+  });
 }
 
 /** The stack file's own `gpu-inference:economics`, as written (no defaults), or undefined. */

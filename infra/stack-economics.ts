@@ -5,7 +5,7 @@
  */
 import { catalogAsOf } from "../policies/economics/catalog";
 import { cheapestFeasibleShape, type GpuShape } from "../policies/economics/cheapest-shape";
-import { evaluateWorkloads, workloadWeightGiB, type StackTotals, type WorkloadEvaluation } from "../policies/economics/evaluate";
+import { evaluateWorkloads, stackCheck, workloadWeightGiB, type StackCheck, type StackTotals, type WorkloadEvaluation } from "../policies/economics/evaluate";
 import type { StackContext, WorkloadFacts } from "../policies/economics/types";
 import { CONFIG_NAMESPACE, StackConfigError, type StackConfig, type WorkloadConfig } from "./config";
 import type { EconomicsSource } from "./economics-source";
@@ -20,6 +20,8 @@ export interface StackEvaluation {
   readonly warnings: readonly string[];
   readonly workloads: readonly (WorkloadEvaluation & { readonly cheapestShape: GpuShape | null })[];
   readonly totals: StackTotals;
+  /** The gate's stack-level check: all fixed costs against the API bill of the workloads no waiver covers. */
+  readonly stackCheck: StackCheck;
 }
 
 export function stackContext(config: StackConfig): StackContext {
@@ -78,6 +80,7 @@ export function evaluateStack(config: StackConfig, stack: string, options: Evalu
     warnings: options.economicsSource?.warnings ?? [],
     workloads,
     totals: economics.totals,
+    stackCheck: stackCheck(economics.workloads, economics.totals.fixedMonthlyUsd, new Set(options.economicsSource?.waivedWorkloads ?? [])),
   };
 }
 

@@ -59,6 +59,7 @@ export function costJson(evaluation: StackEvaluation): unknown {
       reasons: w.reasons.map((r) => `${r.factor}: ${r.detail}`),
     })),
     totals: evaluation.totals,
+    stackCheck: evaluation.stackCheck,
   };
 }
 
@@ -96,8 +97,10 @@ function totalsLines(evaluation: StackEvaluation): string[] {
   const t = evaluation.totals;
   const lines = [
     `Totals: owned ${usd(t.ownedMonthlyUsd)}/mo, API ${usd(t.apiMonthlyUsd)}/mo, savings ${usd(t.savingsMonthlyUsd)}/mo; payback ${months(t.paybackMonths)} months. Fixed costs ${usd(t.fixedMonthlyUsd)}/mo, once for the stack, shared by billed GPU-hours.`,
-    `Stack check: owning everything ${t.ownedWithinApi ? "costs no more than" : "COSTS MORE than"} the API for all of it (${usd(t.ownedMonthlyUsd)} vs ${usd(t.apiMonthlyUsd)} per month).`,
   ];
+  const c = evaluation.stackCheck;
+  const scope = c.waived.length > 0 ? `the workloads no waiver covers (waived: ${c.waived.join(", ")}), with all fixed costs,` : "everything, with all fixed costs,";
+  lines.push(`Stack check: owning ${scope} ${c.passes ? "costs no more than" : "COSTS MORE than"} the API (${usd(c.ownedMonthlyUsd)} vs ${usd(c.apiMonthlyUsd)} per month)${c.passes ? "" : ": the gate refuses the stack"}.`);
   if (t.tco.length > 0) lines.push(`TCO (migration, parallel run, growth): ${t.tco.map((p) => `${p.months} mo owned ${usd(p.ownedUsd)} vs API ${usd(p.apiUsd)} (${usd(p.savingsUsd)})`).join("; ")}.`);
   lines.push(evaluation.economicsFile !== null ? `Economics assumptions from ${evaluation.economicsFile}.` : "Economics assumptions from the stack file or the defaults.");
   for (const warning of evaluation.warnings) lines.push(`warning: ${warning}`);

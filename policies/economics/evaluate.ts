@@ -185,6 +185,26 @@ function sumTco(points: readonly TcoPoint[], months: number): TcoPoint {
   return { months, ownedUsd: owned, apiUsd: api, savingsUsd: api - owned };
 }
 
+/** The stack-level check over the workloads not under a waiver: all the stack's fixed costs against their API bill. */
+export interface StackCheck {
+  readonly ownedMonthlyUsd: number;
+  readonly apiMonthlyUsd: number;
+  readonly passes: boolean;
+  /** Workloads left out because a valid waiver covers them. */
+  readonly waived: readonly string[];
+}
+
+/**
+ * Owning the unwaived workloads, with every dollar of the stack's fixed costs (a waived workload's
+ * share moves onto the rest), against the API for the same traffic. The gate and the CLI both use it.
+ */
+export function stackCheck(workloads: readonly WorkloadEvaluation[], fixedMonthlyUsd: number, waived: ReadonlySet<string>): StackCheck {
+  const counted = workloads.filter((w) => !waived.has(w.name));
+  const owned = fixedMonthlyUsd + counted.reduce((sum, w) => sum + w.ownedMonthlyUsd - w.ownedCostBreakdown.fixedUsd, 0);
+  const api = counted.reduce((sum, w) => sum + w.apiMonthlyUsd, 0);
+  return { ownedMonthlyUsd: owned, apiMonthlyUsd: api, passes: counted.length === 0 || owned <= api, waived: workloads.filter((w) => waived.has(w.name)).map((w) => w.name) };
+}
+
 /** Evaluate one workload as if it were the stack's only one (it carries all the fixed costs). */
 export function evaluateWorkload(facts: WorkloadFacts, context: StackContext, options: Pick<UsageOptions, "stepSeconds"> = {}): WorkloadEvaluation {
   return evaluateWorkloads([facts], context, options).workloads[0]!;

@@ -4,7 +4,7 @@
  * the pack's own catalog and config; no number the program computed is trusted.
  */
 import { z } from "zod";
-import { evaluateWorkloadsSettled, type WorkloadEvaluation } from "../economics/evaluate";
+import { evaluateWorkloadsSettled, stackCheck, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
 import type { StackContext } from "../economics/types";
 import { Findings, type RuleResult } from "./internal/findings";
@@ -94,9 +94,6 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
     context,
   );
   const evaluations = new Map(priceable.map((p, i) => [p.workload, settled.results[i]!]));
-  let fixedUsd = settled.totals.fixedMonthlyUsd;
-  let unwaivedVariableUsd = 0;
-  let unwaivedApiUsd = 0;
   let refused = false;
   for (const { workload, result } of facts) {
     const urn = workload.resource.urn;
@@ -117,10 +114,6 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
       continue;
     }
     const waiver = waivers.get(evaluation.name);
-    if (waiver === undefined) {
-      unwaivedVariableUsd += evaluation.ownedMonthlyUsd - evaluation.ownedCostBreakdown.fixedUsd;
-      unwaivedApiUsd += evaluation.apiMonthlyUsd;
-    }
     if (evaluation.passesGate) continue;
     const message = refusalMessage(evaluation, config.economics.marginOfSafety);
     if (waiver !== undefined) findings.advisory("waived", urn, `${message} Waived until ${waiver.expires}: ${waiver.reason!.trim()}`);
@@ -129,13 +122,14 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
       refused = true;
     }
   }
-  if (priceable.length === 0) fixedUsd = 0;
   // The stack as a whole, once every workload passes or is waived: all fixed costs against the unwaived workloads' API bill.
-  if (!refused && priceable.length > 0 && fixedUsd + unwaivedVariableUsd > unwaivedApiUsd) {
+  const evaluated = settled.results.filter((r): r is WorkloadEvaluation => !(r instanceof Error));
+  const stack = stackCheck(evaluated, settled.totals.fixedMonthlyUsd, new Set(waivers.keys()));
+  if (!refused && evaluated.length > 0 && !stack.passes) {
     findings.violation(
       "stack-above-api",
       "",
-      `owning this stack's unwaived workloads costs ${usd(fixedUsd + unwaivedVariableUsd)}/month (fixed costs ${usd(fixedUsd)} once for the stack) against ${usd(unwaivedApiUsd)}/month on the API for the same traffic: ` +
+      `owning this stack's unwaived workloads costs ${usd(stack.ownedMonthlyUsd)}/month (fixed costs ${usd(settled.totals.fixedMonthlyUsd)} once for the stack) against ${usd(stack.apiMonthlyUsd)}/month on the API for the same traffic: ` +
         `move workloads back to the API, shrink fixed costs, or send more traffic to the owned path`,
     );
   }
