@@ -122,9 +122,9 @@ export const servingSchema = z.strictObject({
   maxContextTokens: wholeNumber("a whole number of tokens, at least 1", 1).optional(),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
-  /** Tokens/s one replica sustains for this workload, measured; wins over the roofline model. @default - the roofline estimate */
+  /** Tokens/s one replica sustains for this workload while meeting its SLO, measured; wins over the roofline and is used as it stands (no further headroom). @default - the roofline estimate */
   measuredTokensPerSecond: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
-  /** USD per replica-hour, such as a negotiated rate; wins over the catalog. @default - the catalog's instance price × GPUs per replica ÷ GPUs per instance */
+  /** EC2 USD per replica-hour, such as a negotiated rate; a node costs this × the replicas it holds, plus the Auto Mode fee. @default - the catalog's instance price, billed in whole nodes */
   hourlyPriceUsd: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
 });
 export type ServingConfig = z.infer<typeof servingSchema>;

@@ -14,9 +14,6 @@ import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } 
 import type { ResourceView, StackView } from "./stack";
 import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
 
-/** Requests per batch file when a ScaledJob does not say (the pack's public contract defines it). */
-export { DEFAULT_REQUESTS_PER_BATCH_FILE };
-
 /** KEDA's defaults when a ScaledObject/ScaledJob leaves a field out (keda.sh docs, ScaledObject spec). */
 export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldownPeriodSeconds: 300 } as const;
 /** HPA's default scale-down stabilization window, seconds. */
