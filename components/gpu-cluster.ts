@@ -87,6 +87,18 @@ export interface GpuClusterArgs {
    * the endpoint private (`endpointPublicAccess: false`). @default []
    */
   endpointPublicAccessCidrs?: string[];
+  /**
+   * An existing VPC to run in instead of creating one: its private subnets (in pinned zones) carry the nodes
+   * and the control-plane interfaces; it must already route egress (NAT) and have an S3 gateway endpoint.
+   * A private endpoint needs it: only a network that reaches the VPC (VPN, peering, a runner inside) can
+   * reach the API. Maps to `vpcConfig.subnetIds`. @default - the cluster creates its VPC
+   */
+  existingVpc?: { vpcId: string; privateSubnetIds: string[] };
+  /**
+   * Who may reach the private API endpoint on 443: CIDRs (VPN, CI network) and security groups (a runner's),
+   * admitted by a security group added to the control plane (`vpcConfig.securityGroupIds`). @default - none
+   */
+  endpointPrivateAccess?: { cidrs?: string[]; securityGroupIds?: string[] };
   /** IAM role ARNs given cluster admin through EKS access entries (`AmazonEKSClusterAdminPolicy`, cluster scope). @default [] */
   adminRoleArns?: string[];
   /** GPU node pools, one NodePool each. */
@@ -218,7 +230,25 @@ export class GpuCluster extends pulumi.ComponentResource {
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
 
     // --- network ---
-    const network = createNetwork({ name, clusterName, region: args.region, vpcCidr, availabilityZoneCount, natGatewayPerZone }, this);
+    const network = args.existingVpc === undefined ? createNetwork({ name, clusterName, region: args.region, vpcCidr, availabilityZoneCount, natGatewayPerZone }, this) : undefined;
+    const vpcId: pulumi.Input<string> = network?.vpc.id ?? args.existingVpc!.vpcId;
+    const privateSubnetIds: pulumi.Input<string>[] = network?.privateSubnets.map((s) => s.id) ?? [...args.existingVpc!.privateSubnetIds];
+    // The way in to a private endpoint: 443 from the deployer's networks, on the control plane's interfaces.
+    const endpointCidrs = args.endpointPrivateAccess?.cidrs ?? [];
+    const endpointGroups = args.endpointPrivateAccess?.securityGroupIds ?? [];
+    const endpointAccess =
+      endpointCidrs.length + endpointGroups.length > 0
+        ? new aws.ec2.SecurityGroup(`${name}-endpoint-access`, {
+            vpcId,
+            description: `${clusterName}: who may reach the private Kubernetes API on 443`,
+            ingress: [
+              ...(endpointCidrs.length > 0 ? [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [...endpointCidrs], description: "deployer networks" }] : []),
+              ...endpointGroups.map((id) => ({ protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [id], description: "deployer security group" })),
+            ],
+            egress: [],
+            tags: { Name: `${clusterName}-endpoint-access` },
+          }, { parent: this })
+        : undefined;
 
     // --- encryption, logs, IAM ---
     const secretsKey = new aws.kms.Key(`${name}-secrets`, {
@@ -273,7 +303,8 @@ export class GpuCluster extends pulumi.ComponentResource {
       encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
       enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
       vpcConfig: {
-        subnetIds: network.privateSubnets.map((s) => s.id),
+        subnetIds: privateSubnetIds,
+        ...(endpointAccess !== undefined ? { securityGroupIds: [endpointAccess.id] } : {}),
         endpointPrivateAccess: true,
         endpointPublicAccess: publicEndpoint,
         ...(publicEndpoint ? { publicAccessCidrs: [...endpointPublicAccessCidrs] } : {}),
@@ -331,9 +362,9 @@ export class GpuCluster extends pulumi.ComponentResource {
     }, this.kubernetesProvider, this);
     const weights = createWeightsBucket({ name, clusterName, protect, noncurrentVersionExpirationDays: weightsNoncurrentVersionDays }, this);
 
-    this.vpcId = network.vpc.id;
-    this.privateSubnetIds = network.privateSubnets.map((s) => s.id);
-    this.publicSubnetIds = network.publicSubnets.map((s) => s.id);
+    this.vpcId = pulumi.output(vpcId);
+    this.privateSubnetIds = privateSubnetIds.map((id) => pulumi.output(id));
+    this.publicSubnetIds = network?.publicSubnets.map((s) => s.id) ?? [];
     this.weightsBucket = weights.bucket;
     this.weightsBucketName = weights.bucket.bucket;
     this.weightsBucketArn = weights.bucket.arn;

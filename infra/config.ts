@@ -66,6 +66,28 @@ export const clusterSchema = z.strictObject({
         .refine((cidr) => !cidr.endsWith("/0"), { error: "a /0 opens the API endpoint to the whole internet; list your office or CI CIDRs, or leave the list empty for a private endpoint" }),
     )
     .default([]),
+  /**
+   * An existing VPC the cluster runs in (required for a private endpoint: the deployer's VPN, peering or runner
+   * reaches it). Subnets are private, one per pinned zone; the VPC routes egress and has an S3 gateway endpoint.
+   * @default - the stack creates a VPC
+   */
+  existingVpc: z
+    .strictObject({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "expected a VPC id such as vpc-0a1b2c3d4e5f60718" }),
+      privateSubnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "expected a subnet id such as subnet-0a1b2c3d4e5f60718" }))
+        .min(2, { error: "expected at least two private subnets in different zones (EKS requires two zones)" }),
+    })
+    .optional(),
+  /** Who may reach a private API endpoint on 443 (maps to a security group on the control plane). @default - nobody */
+  endpointPrivateAccess: z
+    .strictObject({
+      /** Deployer networks (VPN, CI), IPv4 CIDRs. @default [] */
+      cidrs: z.array(z.cidrv4({ error: "expected an IPv4 CIDR such as 10.20.0.0/16" })).default([]),
+      /** Security groups of deployers inside the VPC (a CI runner's). @default [] */
+      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: "expected a security group id such as sg-0a1b2c3d4e5f60718" })).default([]),
+    })
+    .optional(),
   /** GPU node pools. */
   gpuPools: z.array(gpuPoolSchema).min(1, { error: "expected at least one GPU pool" }),
   /** Team that owns the cluster, for the `team` cost-allocation tag on every AWS resource. @default "platform" */
@@ -81,6 +103,7 @@ export const clusterSchema = z.strictObject({
   .superRefine((cluster, ctx) => {
     const problem = eksVersionProblem(cluster.kubernetesVersion, cluster.upgradePolicy, new Date());
     if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["kubernetesVersion"], message: problem });
+    for (const wayIn of privateEndpointProblems(cluster)) ctx.addIssue({ code: "custom", path: [...wayIn.path], message: wayIn.message });
   });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
@@ -151,6 +174,35 @@ export const stackConfigSchema = z
     for (const problem of referenceProblems(parts)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
     for (const problem of engineFitProblems(config)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
   });
+
+/**
+ * A private endpoint (no public CIDRs) is reachable only from networks routed into its VPC, and only on
+ * 443 where a security group admits them: without both, every Kubernetes object of `pulumi up` times out.
+ */
+function privateEndpointProblems(cluster: {
+  endpointPublicAccessCidrs: readonly string[];
+  existingVpc?: unknown;
+  endpointPrivateAccess?: { cidrs: readonly string[]; securityGroupIds: readonly string[] } | undefined;
+}): ReferenceProblem[] {
+  if (cluster.endpointPublicAccessCidrs.length > 0) return [];
+  const problems: ReferenceProblem[] = [];
+  if (cluster.existingVpc === undefined) {
+    problems.push({
+      path: ["existingVpc"],
+      message:
+        "a private endpoint (endpointPublicAccessCidrs: []) is reachable only from inside its VPC, and a VPC this stack creates has no deployer in it: " +
+        "set existingVpc to a VPC your VPN, peering or CI runner reaches, or list endpointPublicAccessCidrs",
+    });
+  }
+  const access = cluster.endpointPrivateAccess;
+  if (access === undefined || access.cidrs.length + access.securityGroupIds.length === 0) {
+    problems.push({
+      path: ["endpointPrivateAccess"],
+      message: "a private endpoint admits no one on 443 until you list the deployer's networks (cidrs) or its security groups (securityGroupIds)",
+    });
+  }
+  return problems;
+}
 
 /**
  * Workloads vLLM would refuse to start: the context asked for (or one mean request) does not fit the KV

@@ -56,6 +56,9 @@ describe("stack config", () => {
     expect(problems).toEqual([
       "Pulumi.x.yaml: gpu-inference:environment: expected dev, staging or prod",
       "Pulumi.x.yaml: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1",
+      // No public CIDRs and no way in: a private endpoint nobody can reach.
+      expect.stringMatching(/^Pulumi\.x\.yaml: gpu-inference:cluster\.existingVpc: a private endpoint/),
+      expect.stringMatching(/^Pulumi\.x\.yaml: gpu-inference:cluster\.endpointPrivateAccess: a private endpoint admits no one on 443/),
       'Pulumi.x.yaml: gpu-inference: unknown key "typo"; check the spelling against docs/configuration.md',
     ]);
   });
