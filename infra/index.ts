@@ -5,9 +5,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { GpuCluster, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+import { gatedWorkloads, placeholderValues } from "./deploy-readiness";
 import { liveTargets } from "./live-targets";
 import { evaluateStack } from "./stack-economics";
 
@@ -18,6 +20,18 @@ if (config.cluster.adminRoleArns.length === 0) {
   void pulumi.log.warn(
     `${stackFile}: ${CONFIG_NAMESPACE}:cluster.adminRoleArns is empty: the cluster grants no one admin, so \`pulumi up\` cannot apply its Kubernetes objects; add the role you deploy with`,
   );
+}
+
+// A real update (not a preview, not the offline mock engine) refuses what only works on paper:
+// placeholder accounts, CIDRs and ids of the example stacks, and gated models without a token.
+if (!pulumi.runtime.isDryRun() && !(pulumi.runtime.getMonitor() instanceof MockMonitor)) {
+  const refusals = [
+    ...placeholderValues(config).map((p) => `${stackFile}: ${CONFIG_NAMESPACE}:${p.path}: ${p.what} (${p.value}) is a placeholder; replace it with your own`),
+    ...(new pulumi.Config(CONFIG_NAMESPACE).getSecret("huggingFaceToken") === undefined
+      ? gatedWorkloads(config).map((name) => `${stackFile}: ${CONFIG_NAMESPACE}:huggingFaceToken: workload ${name} serves a gated model; set the token with pulumi config set --secret ${CONFIG_NAMESPACE}:huggingFaceToken <token>`)
+      : []),
+  ];
+  if (refusals.length > 0) throw new Error(`refusing pulumi up:\n  ${refusals.join("\n  ")}`);
 }
 
 /** Every AWS resource gets the cost-allocation tags through the provider's default tags. */

@@ -2,6 +2,7 @@
  * What `npm run plan` prints: the resources a deploy would create (grouped by component), every
  * policy diagnostic, and the cost summary — as a table, a pull-request comment, or JSON.
  */
+import type { ReadinessItem } from "../deploy-readiness";
 import Table from "cli-table3";
 import type { BaseComparison, MonthlyTotals, WorkloadChange, WorkloadFigures } from "../plan/base-diff";
 import type { RecordedResource } from "../plan/mock-engine";
@@ -17,6 +18,12 @@ export interface PlanResult {
   readonly cost: StackEvaluation;
   /** The cost change against the base branch, when `--base <ref>` was given. */
   readonly base?: BaseComparison;
+  /** What must hold before the first real `pulumi up` (quotas, way in, token, placeholders): advisories. */
+  readonly readiness?: readonly ReadinessItem[];
+}
+
+function readinessLines(items: readonly ReadinessItem[]): string[] {
+  return items.length === 0 ? [] : ["Before the first pulumi up (advisory; see docs/first-deploy.md):", ...items.map((i) => `  - ${i.topic}: ${i.message}`), ""];
 }
 
 /** Diagnostics that refuse the deploy: mandatory violations and mandatory checks that could not run. */
@@ -88,6 +95,7 @@ export function planJson(result: PlanResult): unknown {
     })),
     cost: costJson(result.cost),
     ...(result.base !== undefined ? { base: result.base } : {}),
+    ...(result.readiness !== undefined ? { readiness: result.readiness } : {}),
   };
 }
 
@@ -107,7 +115,7 @@ export function planTable(result: PlanResult, options: { color?: boolean } = {})
     lines.push(diagnostics.toString());
   }
   if (result.base !== undefined) lines.push(...baseDiffText(result.base), "");
-  lines.push("", costTable(result.cost, options), "", verdictLine(result));
+  lines.push("", costTable(result.cost, options), "", ...readinessLines(result.readiness ?? []), verdictLine(result));
   return lines.join("\n");
 }
 
@@ -136,6 +144,9 @@ export function planMarkdown(result: PlanResult): string {
     }
   }
   lines.push("", costMarkdown(result.cost));
+  if (result.readiness !== undefined && result.readiness.length > 0) {
+    lines.push("", "<details><summary>Before the first <code>pulumi up</code> (advisory)</summary>", "", ...result.readiness.map((i) => `- **${i.topic}**: ${cell(i.message)}`), "", "</details>");
+  }
   return lines.join("\n");
 }
 

@@ -8,10 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
-import type { StackConfig } from "../config";
+import { CONFIG_NAMESPACE, type StackConfig } from "../config";
+import { deployReadiness } from "../deploy-readiness";
 import { BaseRefError, compareWithBase, readFileAtRef, type BaseComparison } from "../plan/base-diff";
 import type { RecordedResource } from "../plan/mock-engine";
-import { runProgramOffline } from "../plan/run-program";
+import { engineConfigOf, runProgramOffline } from "../plan/run-program";
 import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
@@ -159,6 +160,7 @@ export function planCommand(): Command {
           analysis: ctx.analysis,
           cost: ctx.cost,
           ...(ctx.base !== undefined ? { base: ctx.base } : {}),
+          readiness: deployReadiness(ctx.config, { huggingFaceTokenSet: engineConfigOf(ctx.file).secretKeys.includes(`${CONFIG_NAMESPACE}:huggingFaceToken`) }),
         };
         const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: process.stdout.isTTY === true });
         process.stdout.write(`${out}\n`);

@@ -1,0 +1,43 @@
+/**
+ * What `npm run plan` tells a deployer before the first real `pulumi up`: the GPU vCPU quotas at max
+ * replicas (quota code and count), the way into the endpoint, the token of gated models, and the
+ * placeholders a real update refuses.
+ */
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadStackConfigFile } from "../../infra/config";
+import { deployReadiness, gatedWorkloads, gpuVcpuNeeds, placeholderValues } from "../../infra/deploy-readiness";
+
+const prod = loadStackConfigFile(path.resolve(__dirname, "../../Pulumi.prod.yaml"));
+const dev = loadStackConfigFile(path.resolve(__dirname, "../../Pulumi.dev.yaml"));
+
+describe("deploy readiness of the prod stack", () => {
+  it("counts the GPU vCPU quotas at max replicas, by quota code (hand arithmetic)", () => {
+    // l4-spot: ticket-classifier 24 replicas × 1 GPU; on g6.2xlarge (8 vCPU, 1 L4) the worst case is 24 × 8 = 192 vCPUs of spot G.
+    // l40s: document-processing 8 replicas × 2 GPUs, 2 per 4-GPU node = 4 nodes; g6e.24xlarge has 96 vCPUs: 384 on-demand G.
+    expect(gpuVcpuNeeds(prod)).toEqual([
+      { code: "L-3819A6DF", name: "All G and VT Spot Instance Requests", vcpus: 192, pools: ["l4-spot"] },
+      { code: "L-DB2E81BA", name: "Running On-Demand G and VT instances", vcpus: 384, pools: ["l40s"] },
+    ]);
+  });
+
+  it("says the way in, the token and each placeholder a real pulumi up refuses", () => {
+    const items = deployReadiness(prod, { huggingFaceTokenSet: false });
+    const text = items.map((i) => `${i.topic}: ${i.message}`).join("\n");
+    expect(text).toMatch(/quota: EC2 quota L-3819A6DF .* must allow 192 vCPUs/);
+    expect(text).toMatch(/way in: the API endpoint is private in vpc-00000000000000000: run pulumi up from 10\.255\.0\.0\/16/);
+    expect(text).toMatch(/token: gated models \(ticket-classifier\) need a Hugging Face token/);
+    expect(placeholderValues(prod).map((p) => p.path)).toEqual([
+      "cluster.existingVpc.vpcId",
+      "cluster.existingVpc.privateSubnetIds[0]",
+      "cluster.existingVpc.privateSubnetIds[1]",
+      "cluster.adminRoleArns[0]",
+    ]);
+    expect(items.every((i) => !/NaN|Infinity|undefined/.test(i.message))).toBe(true);
+  });
+
+  it("finds the dev stack's documentation CIDR and example account, and its gated models", () => {
+    expect(placeholderValues(dev).map((p) => p.what)).toEqual(["a documentation CIDR (RFC 5737)", "the example AWS account 123456789012"]);
+    expect(gatedWorkloads(dev).sort()).toEqual(["support-chat", "ticket-classifier"]);
+  });
+});
