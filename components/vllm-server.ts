@@ -206,7 +206,14 @@ export class VllmServer extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata: { ...meta(), annotations: workloadAnnotations(profile, plan) },
+        metadata: {
+          ...meta(),
+          annotations: {
+            ...workloadAnnotations(profile, plan),
+            // pulumi-kubernetes waits 10 minutes for a Deployment by default; a GPU cold start (node, image, weights) can take longer.
+            [PULUMI_TIMEOUT_ANNOTATION]: String(deploymentAwaitSeconds(plan.coldStartSeconds, startupTimeoutSeconds)),
+          },
+        },
         spec: {
           // No `replicas`: KEDA's HPA owns the count; Pulumi applying one on every `up` would fight it.
           selector: { matchLabels: selector },
@@ -355,6 +362,14 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
   };
   validatePodOptions(pod, at);
   return { profile, engine, pod };
+}
+
+/** pulumi-kubernetes' per-resource await timeout (docs: "pulumi.com/timeoutSeconds" annotation). */
+export const PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
+
+/** Seconds `pulumi up` waits for the Deployment: the rollout's progress deadline (cold start + startup budget) and 5 minutes for the rollout itself. */
+export function deploymentAwaitSeconds(coldStartSeconds: number, startupTimeoutSeconds: number): number {
+  return coldStartSeconds + startupTimeoutSeconds + 300;
 }
 
 /** The annotations the cost and scheduling policies read from a GPU workload: its profile and its cold start. */

@@ -97,6 +97,14 @@ describe("VllmServer children", () => {
     expect(at(c, "resources", "requests", "nvidia.com/gpu")).toBe("2");
   });
 
+  it("makes pulumi up wait for a GPU cold start, not its 10-minute default", async () => {
+    const { recorded } = await build();
+    const annotations = at(find(recorded, "kubernetes:apps/v1:Deployment", "chat").inputs, "metadata", "annotations") as Record<string, string>;
+    const startup = Math.max(600, 2 * plan.coldStartSeconds);
+    expect(Number(annotations["pulumi.com/timeoutSeconds"])).toBe(plan.coldStartSeconds + startup + 300);
+    expect(Number(annotations["pulumi.com/timeoutSeconds"])).toBeGreaterThan(600);
+  });
+
   it("schedules on the pool: node selector, GPU toleration, zone spread", async () => {
     const { recorded } = await build();
     const spec = at(find(recorded, "kubernetes:apps/v1:Deployment", "chat").inputs, "spec", "template", "spec") as Obj;
