@@ -155,9 +155,7 @@ describe("every command in the README and the walkthrough docs runs", () => {
   }, 120_000);
 
   it("every relative link of the README leads to a file", () => {
-    // docs/first-deploy.md comes with the work that makes `pulumi up` succeed on a real account (a
-    // parallel branch); drop it from this list once it is merged.
-    const pending = ["docs/first-deploy.md"];
+    const pending: string[] = [];
     const links = [...readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
     expect(links.length).toBeGreaterThan(5);
     const missing = links.filter((l) => !fs.existsSync(path.join(REPO_ROOT, l)) && !pending.includes(l));
