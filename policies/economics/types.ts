@@ -28,6 +28,8 @@ export interface GpuSpec extends Sourced {
   readonly bf16DenseTflops: number;
   /** Dense FP8 tensor throughput, TFLOPS; null where the GPU has no FP8 tensor cores. */
   readonly fp8DenseTflops: number | null;
+  /** GPU-to-GPU link bandwidth per direction, GB/s (NVLink, else PCIe): what tensor-parallel all-reduces cross. */
+  readonly interconnectGBps: number;
 }
 
 export type CapacityType = "on-demand" | "spot" | "reserved";
