@@ -57,7 +57,7 @@ export function cheapestFeasibleShape(facts: WorkloadFacts, context: StackContex
     const capacity = sizedReplicaCapacity(candidate, shape.instanceType);
     if (!capacity.fits || capacity.tokensPerSecond <= 0) continue;
     const maxReplicas = Math.max(facts.autoscaler.minReplicas, 1, Math.ceil((peakTokensPerSecond * 1.2) / capacity.tokensPerSecond));
-    const evaluation = evaluateWorkload({ ...candidate, autoscaler: { ...facts.autoscaler, maxReplicas } }, context, { stepSeconds: SEARCH_STEP_SECONDS });
+    const evaluation = evaluateWorkload({ ...candidate, autoscaler: { ...facts.autoscaler, maxReplicas } }, context, { stepSeconds: SEARCH_STEP_SECONDS, capacityEnd: "low" });
     if (cheapest === null || evaluation.ownedMonthlyUsd < cheapest.ownedMonthlyUsd) {
       cheapest = {
         instanceType: shape.instanceType,

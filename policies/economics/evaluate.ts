@@ -8,7 +8,7 @@
  */
 import { breakEvenUtilization, apiCostUsd, passesBreakEvenGate, splitTokens } from "./break-even";
 import { catalogApiPrice, catalogInstancePrice, EKS_FEES, gpuById, instanceById, resolveArchitecture } from "./catalog";
-import { estimateModelReloadSeconds, replicaCapacity, weightGiB } from "./capacity";
+import { atCapacityEnd, estimateModelReloadSeconds, replicaCapacity, scaleCapacity, weightGiB, type CapacityEnd } from "./capacity";
 import { maxOfferedLoadForWaitProbability } from "./queueing";
 import { sloSchema, type PricePerMillion, type Slo, type WorkloadProfile } from "./schema";
 import { simulateMonth } from "./simulation";
@@ -52,6 +52,11 @@ export interface WorkloadEvaluation {
   readonly replicaUsdPerHour: number;
   readonly instanceType: string;
   readonly capacity: ReplicaCapacity;
+  /**
+   * The verdict flips inside the capacity range: the gate refuses at the conservative capacity
+   * but would pass at the calibration's high end, or the reverse. Measure before deciding.
+   */
+  readonly capacityMarginal: boolean;
   readonly simulation: SimulationResult;
   readonly apiPricePerMillion: PricePerMillion;
 }
@@ -99,10 +104,10 @@ function sloOf(profile: WorkloadProfile): Slo | undefined {
 }
 
 /** Roofline (or measured) capacity, with Erlang C headroom for interactive tiers and the per-file model reload for batch tiers. */
-export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string): ReplicaCapacity {
+export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string, end: CapacityEnd = "low"): ReplicaCapacity {
   const { profile } = facts;
   const slo = sloOf(profile);
-  const raw = replicaCapacity({
+  const raw = atCapacityEnd(replicaCapacity({
     tier: profile.tier,
     architecture: resolveArchitecture(profile.model),
     weightPrecision: profile.model.weightPrecision,
@@ -115,20 +120,20 @@ export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string)
     gpuMemoryUtilization: facts.gpuMemoryUtilization,
     ...(slo !== undefined ? { slo } : {}),
     ...(facts.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: facts.measuredTokensPerSecond } : {}),
-  });
+  }), end);
   if (!raw.fits) return raw;
   if (profile.tier === "batch" && facts.requestsPerBatchFile !== undefined) {
     // The offline runner starts once per batch file: each file pays a model reload before its work.
     const workSeconds = (facts.requestsPerBatchFile * (profile.traffic.meanInputTokens + profile.traffic.meanOutputTokens)) / raw.tokensPerSecond;
     const reloadSeconds = estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
     const busy = workSeconds / (workSeconds + reloadSeconds);
-    return { ...raw, tokensPerSecond: raw.tokensPerSecond * busy, requestsPerSecond: raw.requestsPerSecond * busy };
+    return scaleCapacity(raw, busy);
   }
   if (slo === undefined) return raw;
   // A replica decoding s sequences at once is s servers; keep P(wait) within the SLO.
   const servers = Math.max(1, Math.floor(raw.concurrentSequences));
   const headroom = maxOfferedLoadForWaitProbability(servers, slo.maxWaitProbability) / servers;
-  return { ...raw, tokensPerSecond: raw.tokensPerSecond * headroom, requestsPerSecond: raw.requestsPerSecond * headroom };
+  return scaleCapacity(raw, headroom);
 }
 
 /** The cheapest of the pool's instance types that can hold a replica. */
@@ -142,13 +147,17 @@ export function pickInstanceType(facts: WorkloadFacts, context: StackContext): s
     .sort((a, b) => a.usd - b.usd)[0]!.id;
 }
 
-/** Evaluate one workload at its target owned share. */
-export function evaluateWorkload(facts: WorkloadFacts, context: StackContext, options: { stepSeconds?: number } = {}): WorkloadEvaluation {
+/**
+ * Evaluate one workload at its target owned share. `capacityEnd` plans on one end of the
+ * capacity range and skips the marginal check; by default the gate plans on `low` and the
+ * evaluation is run again at `high` to say when the verdict flips inside the range.
+ */
+export function evaluateWorkload(facts: WorkloadFacts, context: StackContext, options: { stepSeconds?: number; capacityEnd?: CapacityEnd } = {}): WorkloadEvaluation {
   const { profile } = facts;
   const { traffic } = profile;
   const share = profile.rollout.targetOwnedPercent / 100;
   const instanceType = pickInstanceType(facts, context);
-  const capacity = sizedReplicaCapacity(facts, instanceType);
+  const capacity = sizedReplicaCapacity(facts, instanceType, options.capacityEnd ?? "low");
   const pricePerReplicaHour = replicaUsdPerHour(instanceType, facts, context);
   const apiPrice = resolveApiPrice(profile, context);
   const tokensPerRequest = traffic.meanInputTokens + traffic.meanOutputTokens;
@@ -178,6 +187,10 @@ export function evaluateWorkload(facts: WorkloadFacts, context: StackContext, op
   const savingsMonthlyUsd = apiMonthlyUsd - ownedMonthlyUsd;
   const migrationUsd = context.economics.migrationCostUsd / Math.max(1, context.ownedWorkloadCount);
 
+  // A roofline figure is a range: see whether the verdict survives its high end.
+  const capacityMarginal =
+    options.capacityEnd === undefined && capacity.fits && capacity.basis === "roofline" && evaluateWorkload(facts, context, { ...options, capacityEnd: "high" }).passesGate !== passesGate;
+
   const evaluation = {
     name: profile.name,
     tier: profile.tier,
@@ -197,6 +210,7 @@ export function evaluateWorkload(facts: WorkloadFacts, context: StackContext, op
     replicaUsdPerHour: pricePerReplicaHour,
     instanceType,
     capacity,
+    capacityMarginal,
     simulation,
     apiPricePerMillion: apiPrice,
   };
@@ -277,6 +291,16 @@ function decide(e: Undecided, facts: WorkloadFacts, fixedUsd: number): { verdict
       factor: "latency",
       favours: "api",
       detail: `interactive: at least ${facts.autoscaler.minReplicas} replica(s) stay up and each runs below saturation to keep P(wait) within the SLO`,
+    });
+  }
+  if (e.capacityMarginal) {
+    const r = e.capacity.tokensPerSecondRange;
+    reasons.push({
+      factor: "capacity",
+      favours: e.passesGate ? "api" : "own",
+      detail:
+        `marginal: measure first — the verdict flips inside the capacity range (${Math.round(r.low)}–${Math.round(r.high)} tok/s per replica, ` +
+        `the calibration's leave-out error): the gate plans on ${Math.round(r.low)}; set serving.measuredTokensPerSecond from a load test to decide`,
     });
   }
   if (!e.passesGate) return { verdict: "api", reasons };

@@ -94,7 +94,8 @@ describe("the seeds' cases", () => {
     );
     expect(e.passesGate).toBe(true);
     expect(e.verdict).toBe("own");
-    expect(e.savingsMonthlyUsd / e.apiMonthlyUsd).toBeGreaterThan(0.5);
+    // Planned at the conservative end of the capacity range, owning still saves over 40 %.
+    expect(e.savingsMonthlyUsd / e.apiMonthlyUsd).toBeGreaterThan(0.4);
   });
 
   it("spiky user-facing chat does not clear the gate at low volume", () => {

@@ -1,17 +1,19 @@
 /**
- * The built-in catalog: GPU specs, AWS GPU instances and prices, EKS fees, API prices and model
- * architectures, every row with a `source` and an `asOf`. Lookups throw errors that list the
+ * The built-in catalog: GPU specs, AWS GPU instances and prices, EKS fees, API prices, model
+ * architectures and the vLLM measurements capacity is calibrated on, every row with a `source`
+ * and an `asOf`. The data lives in `./data/*.json`, validated when the catalog loads. Lookups throw errors that list the
  * valid ids; price lookups honour `economics.priceOverrides`.
  */
 import type { EconomicsConfig, ModelArchitecture, ModelSpec } from "../schema";
-import type { ApiPriceSpec, CapacityType, GpuSpec, InstanceTypeSpec, ModelCatalogEntry, Sourced } from "../types";
+import type { ApiPriceSpec, CapacityType, GpuSpec, ModelCatalogEntry, Sourced } from "../types";
 import { API_PRICES } from "./api-prices";
 import { EKS_FEES } from "./fees";
 import { GPUS } from "./gpus";
-import { INSTANCE_TYPES, PRICE_KEY } from "./instances";
+import { INSTANCE_TYPES, PRICE_KEY, type InstanceRow } from "./instances";
+import { THROUGHPUT_MEASUREMENTS } from "./measurements";
 import { MODELS } from "./models";
 
-export { API_PRICES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS };
+export { API_PRICES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS, THROUGHPUT_MEASUREMENTS };
 
 type PriceOverrides = EconomicsConfig["priceOverrides"];
 
@@ -24,7 +26,7 @@ function lookup<T extends { readonly id: string }>(table: readonly T[], id: stri
 }
 
 export const gpuById = (id: string): GpuSpec => lookup(GPUS, id, "GPU");
-export const instanceById = (id: string): InstanceTypeSpec => lookup(INSTANCE_TYPES, id, "instance type");
+export const instanceById = (id: string): InstanceRow => lookup(INSTANCE_TYPES, id, "instance type");
 export const apiPriceById = (id: string): ApiPriceSpec => lookup(API_PRICES, id, "API catalog id");
 export const modelById = (id: string): ModelCatalogEntry => lookup(MODELS, id, "model");
 
