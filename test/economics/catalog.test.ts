@@ -10,10 +10,14 @@ import {
   catalogAsOf,
   catalogInstancePrice,
   catalogRows,
+  describeStalePrice,
   gpuById,
   instanceById,
   modelById,
+  priceAgeDays,
   resolveArchitecture,
+  stalePrices,
+  type PriceUse,
 } from "../../policies/economics/catalog";
 import { apiPriceDataSchema } from "../../policies/economics/catalog/api-prices";
 import { CatalogDataError, parseDataFile } from "../../policies/economics/catalog/data-file";
@@ -299,5 +303,48 @@ describe("data files", () => {
       rows: [{ ...row, prices: { onDemand: { usdPerHour: 1, source: "a test price source", asOf: "2026-01" }, spot: { usdPerHour: 2, source: "a test price source", asOf: "2026-01" } } }],
     };
     expect(() => parseDataFile("data/instances.json", spotAbove, instanceDataSchema)).toThrow(/spot and reserved must be below on-demand/);
+  });
+});
+
+describe("price freshness", () => {
+  const today = new Date("2026-12-02T00:00:00Z");
+
+  it("counts a price's age from its as-of date, a month from its first day", () => {
+    expect(priceAgeDays("2026-11-05", today)).toBe(27);
+    expect(priceAgeDays("2026-11", today)).toBe(31);
+    expect(priceAgeDays("2026-12-03", today)).toBe(0);
+    expect(() => priceAgeDays("soon", today)).toThrow(/asOf: expected an ISO date or month, got "soon"/);
+  });
+
+  it("names each catalog price a report used that is older than the configured age, oldest first, once", () => {
+    const uses: PriceUse[] = [
+      { kind: "instance", id: "g6.2xlarge", capacityType: "spot" },
+      { kind: "instance", id: "g6.2xlarge", capacityType: "spot" },
+      { kind: "instance", id: "g6e.12xlarge", capacityType: "on-demand" },
+      { kind: "api", id: "gpt-4.1-mini" },
+      { kind: "api", id: "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo" },
+    ];
+    const stale = stalePrices(uses, { maxAgeDays: 180, today });
+    expect(stale.map((s) => [s.use.id, s.asOf, s.ageDays])).toEqual([
+      ["g6.2xlarge", "2025-05", 580],
+      ["together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "2025-09-05", 453],
+    ]);
+    expect(stale[0]!.note).toMatch(/spot prices move hourly/);
+    expect(describeStalePrice(stale[0]!)).toBe(
+      "spot price of g6.2xlarge is 580 days old (as of 2025-05): spot moves hourly: read your recent spot history and set economics.priceOverrides",
+    );
+    expect(describeStalePrice(stalePrices([{ kind: "instance", id: "g5.xlarge", capacityType: "on-demand" }], { today })[0]!)).toMatch(/refresh with `npm run prices`/);
+    // The age is configurable: a year lets the 453-day API price through, 0 days flags even last month's.
+    expect(stalePrices(uses, { maxAgeDays: 500, today }).map((s) => s.use.id)).toEqual(["g6.2xlarge"]);
+    expect(stalePrices(uses, { maxAgeDays: 0, today }).map((s) => s.use.id)).toContain("gpt-4.1-mini");
+    expect(() => stalePrices(uses, { maxAgeDays: -1, today })).toThrow(/maxAgeDays/);
+  });
+
+  it("leaves prices the stack overrides to their owner", () => {
+    const uses: PriceUse[] = [{ kind: "instance", id: "g6.2xlarge", capacityType: "spot" }, { kind: "api", id: "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo" }];
+    const overrides = { instances: { "g6.2xlarge": { spot: 0.4 } }, api: { "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo": { input: 0.88, output: 0.88 } } };
+    expect(stalePrices(uses, { maxAgeDays: 30, today, overrides })).toEqual([]);
+    // An override of another capacity type does not vouch for this one.
+    expect(stalePrices(uses.slice(0, 1), { maxAgeDays: 30, today, overrides: { instances: { "g6.2xlarge": { onDemand: 1 } }, api: {} } })).toHaveLength(1);
   });
 });

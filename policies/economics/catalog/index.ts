@@ -14,6 +14,7 @@ import { THROUGHPUT_MEASUREMENTS } from "./measurements";
 import { MODELS } from "./models";
 
 export { API_PRICES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS, THROUGHPUT_MEASUREMENTS };
+export { DEFAULT_MAX_PRICE_AGE_DAYS, describeStalePrice, priceAgeDays, stalePrices, type PriceUse, type StalePrice } from "./freshness";
 
 type PriceOverrides = EconomicsConfig["priceOverrides"];
 
