@@ -2,7 +2,7 @@
  * Calibration of the capacity roofline against published vLLM measurements
  * (catalog/data/throughput-measurements.json): predict each row under its own load, fit the
  * efficiency and overhead parameters by least squares on log(predicted ÷ measured), and measure
- * the error on rows left out of the fit (k-fold). `npm run calibrate` writes the report
+ * the error on rows left out of the fit (k-fold). `npm run calibrate-capacity` writes the report
  * (docs/capacity-calibration.md); the test holds the shipped parameters to the data.
  *
  * Rows from vLLM releases before 0.6 ran with CPU overheads that 0.6 cut (vLLM's v0.6.0

@@ -1,7 +1,7 @@
 /**
  * Tokens per second one replica sustains: a roofline of vLLM serving, calibrated on published
  * measurements (catalog/data/throughput-measurements.json; fit and leave-out error in
- * docs/capacity-calibration.md, `npm run calibrate`).
+ * docs/capacity-calibration.md, `npm run calibrate-capacity`).
  *
  * A replica is g GPUs (tensor parallel) of M GiB, bandwidth BW, BF16 TFLOPS F, link bandwidth L;
  * u is vLLM's `--gpu-memory-utilization`; P / A are total / active parameters; in / out the mean
@@ -67,7 +67,7 @@ export interface CapacityParameters {
 }
 
 /**
- * Fitted by `npm run calibrate` on every row of catalog/data/throughput-measurements.json
+ * Fitted by `npm run calibrate-capacity` on every row of catalog/data/throughput-measurements.json
  * (least squares on log(predicted ÷ measured)); test/economics/capacity-calibration.test.ts
  * refits and fails when these drift from the data. stepOverheadSeconds is the modern engine's
  * (vLLM ≥ 0.6): rows from vLLM 0.5 carry their own, larger overhead in the fit only.
