@@ -50,6 +50,7 @@ const rows: readonly [string, number, number][] = [
   ["p4d.24xlarge", 2.634917, 21.957642],
   ["p4de.24xlarge", 3.293646, 27.44705],
   ["p5.48xlarge", 6.6048, 55.04],
+  ["p5.4xlarge", 0.8256, 6.88],
   ["p5en.48xlarge", 7.59552, 63.296],
 ];
 
