@@ -45,7 +45,8 @@ function isMissingCredentials(error: unknown): boolean {
   return name === "CredentialsProviderError" || /Could not load credentials|credential/i.test((error as Error | null)?.message ?? "");
 }
 
-const CATALOG_FILE = path.join(__dirname, "..", "..", "policies", "economics", "catalog", "data", "instances.json");
+/** The catalog's instance data, from the project root npm runs scripts in (the CLI may run from a transpiled copy elsewhere). */
+const CATALOG_FILE = path.join("policies", "economics", "catalog", "data", "instances.json");
 
 interface PricesOptions {
   region: string;
@@ -82,7 +83,7 @@ export function pricesCommand(page: () => GetProductsPage = () => awsGetProducts
         writeAtomically(path.resolve(opts.out), `${JSON.stringify(overridesFile(prices), null, 2)}\n`);
         process.stdout.write(`${prices.length} on-demand prices written to ${opts.out} (economics.priceOverrides shape)\n`);
         if (opts.updateCatalog === true) {
-          const file = options.catalogFile ?? CATALOG_FILE;
+          const file = path.resolve(options.catalogFile ?? CATALOG_FILE);
           const { data, changed } = updateCatalogPrices(instanceDataSchema.parse(JSON.parse(fs.readFileSync(file, "utf8"))), prices);
           writeAtomically(file, `${JSON.stringify(data, null, 2)}\n`);
           process.stdout.write(`catalog on-demand prices refreshed for ${changed.length} instance types: ${changed.join(", ")}\n`);
