@@ -21,7 +21,7 @@ import { tcoOf, type TcoPoint } from "./tco";
 import { HOURS_PER_MONTH, type ReplicaCapacity, type SimulationResult, type StackContext, type WorkloadFacts } from "./types";
 import { workloadUsage, type Backlog, type QueueTargetCheck, type UsageOptions, type WorkloadUsage } from "./usage";
 
-export { resolveApiPrice, sizedReplicaCapacity } from "./usage";
+export { pickInstanceType, resolveApiPrice, sizedReplicaCapacity } from "./usage";
 
 export type Verdict = "own" | "api" | "hybrid";
 

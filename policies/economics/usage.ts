@@ -170,6 +170,11 @@ export function poolNodeOptions(facts: WorkloadFacts, context: StackContext): No
   return options.filter((o) => instanceById(o.instanceType).gpu === gpu);
 }
 
+/** The instance type a replica's capacity is sized on: the pool's cheapest per replica (all options share its GPU model). */
+export function pickInstanceType(facts: WorkloadFacts, context: StackContext): string {
+  return poolNodeOptions(facts, context)[0]!.instanceType;
+}
+
 /** Options for the simulation and the usage, beyond the facts. */
 export interface UsageOptions {
   /** Simulation step, seconds. @default 60 (the gate's step) */
