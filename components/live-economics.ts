@@ -94,9 +94,10 @@ function validate(args: LiveEconomicsArgs, settings: LiveAlertSettings): string[
   args.workloads.forEach((w, i) => {
     if (seen.has(w.workload)) problems.push(`workloads[${i}].workload: "${w.workload}" appears twice; each workload gets one rule group`);
     seen.add(w.workload);
-    for (const key of ["replicaTokensPerSecond", "replicaUsdPerHour", "fixedUsdPerHour", "modeledUtilization", "targetOwnedShare", "spillShareThreshold", "maxReplicas", "targetQueuePerReplica"] as const) {
+    for (const key of ["replicaTokensPerSecond", "gpusPerReplica", "replicaUsdPerHour", "fixedUsdPerHour", "modeledUtilization", "targetOwnedShare", "spillShareThreshold", "maxReplicas", "targetQueuePerReplica"] as const) {
       if (!Number.isFinite(w[key]) || w[key] < 0) problems.push(`workloads[${i}].${key}: expected a finite number ≥ 0, got ${w[key]}`);
     }
+    if (!(w.gpusPerReplica >= 1)) problems.push(`workloads[${i}].gpusPerReplica: expected at least 1, got ${w.gpusPerReplica}`);
     if (!(w.replicaTokensPerSecond > 0)) problems.push(`workloads[${i}].replicaTokensPerSecond: expected > 0 (utilization divides by it); a workload whose model does not fit has no live rules`);
   });
   args.pools.forEach((p, i) => {

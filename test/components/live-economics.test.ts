@@ -40,6 +40,7 @@ const chat: LiveWorkloadTargets = {
   servedModelName: "chat",
   workloadObjectName: "chat",
   replicaTokensPerSecond: 1200,
+  gpusPerReplica: 1,
   replicaUsdPerHour: 1.8,
   fixedUsdPerHour: 4.5,
   apiPricePerMillion: { input: 0.4, output: 1.6, cachedInput: 0.1 },

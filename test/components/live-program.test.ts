@@ -46,7 +46,7 @@ describe("the program's live economics", () => {
     expect(values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["nodes=[gpu-inference/pool]"]);
   });
 
-  it("every workload's break-even alert fires below the gate's own break-even, and the model's K sizes its utilization", () => {
+  it("every workload's break-even alert fires below the gate's own break-even, and the model's K per GPU sizes its utilization", () => {
     const evaluation = evaluateStack(config, "dev", { cheapestShape: false });
     const rule = find(recorded, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${config.cluster.name}-live-economics`);
     const groups = (rule.inputs.spec as { groups: RuleGroup[] }).groups;
@@ -60,7 +60,8 @@ describe("the program's live economics", () => {
         expect(alert!.expr, e.name).toBe(`${LIVE_SERIES.utilizationWindow}{workload="${e.name}"} < ${e.breakEvenUtilization}`);
       }
       const utilization = group.rules.find((r) => "record" in r && r.record === LIVE_SERIES.utilization)!;
-      expect(utilization.expr.endsWith(` / ${e.replicaTokensPerSecond}`), e.name).toBe(true);
+      const gpusPerReplica = config.workloads.find((w) => w.name === e.name)!.serving.gpusPerReplica;
+      expect(utilization.expr.endsWith(` / ${e.replicaTokensPerSecond / gpusPerReplica}`), e.name).toBe(true);
     }
     const pools = groups.find((g) => g.name === "gpu-inference.live.pools")!;
     for (const pool of config.cluster.gpuPools) {
