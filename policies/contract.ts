@@ -22,6 +22,8 @@ export const REQUESTS_PER_BATCH_FILE_ANNOTATION = "gpu-inference.dev/requests-pe
 /** Env var of the batch job: seconds the queue must stay empty before the job exits (its scale-down cooldown). */
 export const BATCH_IDLE_SECONDS_ENV = "BATCH_IDLE_SECONDS";
 
+/** Requests in one batch file when the ScaledJob does not say: OpenAI's batch-file limit. The config's default for `serving.requestsPerBatchFile`. */
+export const DEFAULT_REQUESTS_PER_BATCH_FILE = 50_000;
 /*
  * Router metrics: what the cluster's Prometheus scrapes to compare the achieved owned share, spill
  * and fallback with the modeled ones. Two processes export them:
