@@ -20,7 +20,7 @@ const head = evaluate(dev);
 function withWorkloads(evaluation: StackEvaluation, workloads: StackEvaluation["workloads"]): StackEvaluation {
   const owned = workloads.reduce((s, w) => s + w.ownedMonthlyUsd, 0);
   const api = workloads.reduce((s, w) => s + w.apiMonthlyUsd, 0);
-  return { ...evaluation, workloads, totals: { ownedMonthlyUsd: owned, apiMonthlyUsd: api, savingsMonthlyUsd: api - owned } };
+  return { ...evaluation, workloads, totals: { ...evaluation.totals, ownedMonthlyUsd: owned, apiMonthlyUsd: api, savingsMonthlyUsd: api - owned, ownedWithinApi: owned <= api } };
 }
 
 describe("diffEvaluations", () => {
