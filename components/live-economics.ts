@@ -10,6 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { CrdSources } from "./internal/cluster-contract";
 import { liveDashboard } from "./internal/live-dashboard";
 import { LIVE_ALERT_DEFAULTS, liveRuleGroups, type LiveAlertSettings, type LivePoolTarget, type LiveWorkloadTargets, type RuleGroup } from "./internal/live-rules";
 
@@ -40,6 +41,8 @@ export interface LiveEconomicsArgs {
   readonly dashboardLabels?: Readonly<Record<string, string>>;
   /** Alert windows and thresholds that are not the evaluation's (each field documents its own default). @default LIVE_ALERT_DEFAULTS */
   readonly alertSettings?: Partial<LiveAlertSettings>;
+  /** What installs the prometheus-operator CRDs (`GpuCluster.crdSources`); the PrometheusRule waits for it. @default - none: installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
 }
 
 /** A dashboard uid: 8–40 characters, stable per stack. */
@@ -72,7 +75,7 @@ export class LiveEconomics extends pulumi.ComponentResource {
         metadata: { name: `${name}-live-economics`, namespace, labels: { ...labels, ...(args.ruleLabels ?? d.ruleLabels) } },
         spec: { groups: this.ruleGroups },
       },
-      child,
+      { ...child, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
     );
     const dashboard = liveDashboard(args.stack, dashboardUid(args.stack));
     this.dashboardConfigMap = new k8s.core.v1.ConfigMap(

@@ -19,6 +19,7 @@ import { stringify } from "yaml";
 import { KSM_POOL_LABEL, pythonBucketLabel } from "../../components/internal/live-metrics";
 import { LIVE_ALERTS, LIVE_SERIES, liveRuleGroups, type LiveWorkloadTargets } from "../../components/internal/live-rules";
 import { loadStackConfigFile } from "../../infra/config";
+import { withResolvedEconomics } from "../../infra/economics-source";
 import { liveTargets } from "../../infra/live-targets";
 import { evaluateStack, type StackEvaluation } from "../../infra/stack-economics";
 import { apiCostUsd, splitTokens } from "../../policies/economics/break-even";
@@ -275,7 +276,8 @@ function writeFiles(): string {
 }
 
 beforeAll(() => {
-  const config = loadStackConfigFile(path.join(REPO, "Pulumi.dev.yaml"));
+  const stackFile = path.join(REPO, "Pulumi.dev.yaml");
+  const { config } = withResolvedEconomics(loadStackConfigFile(stackFile), stackFile, { projectDir: REPO });
   evaluation = evaluateStack(config, "dev", { cheapestShape: false });
   targets = liveTargets(config, evaluation);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-live-"));
