@@ -161,6 +161,28 @@ describe("PromQL of the rules and the dashboard", () => {
     }
   });
 
+  it("every vLLM row agrees with the vendored vLLM v0.26.0 metric list (name, type, labels)", () => {
+    const vendored = new Map(
+      fs
+        .readFileSync(path.join(REPO, "test", "fixtures", "vllm", "metrics-v0.26.0.tsv"), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("name\t"))
+        .map((l) => {
+          const [name, type, labels] = l.split("\t") as [string, string, string];
+          return [name, { type, labels }] as const;
+        }),
+    );
+    const vllmRows = [...EXPORTED].filter(([, row]) => row.exporter === "vllm");
+    expect(vllmRows.length).toBeGreaterThan(5);
+    for (const [metric, row] of vllmRows) {
+      const family = metric.replace(/_(bucket|count|sum)$/, (suffix) => (row.type === "histogram" ? "" : suffix));
+      const listed = vendored.get(family);
+      expect(listed, metric).toBeDefined();
+      expect(listed!.type, metric).toBe(row.type);
+      expect(row.labels.filter((l) => l !== "le"), metric).toEqual(listed!.labels.split(","));
+    }
+  });
+
   it("the grammar and metric checks can fail", () => {
     expect(analyse("sum(rate(vllm:prompt_tokens_total{namespace=").errors).toBeGreaterThan(0);
     expect(exported("vllm:gpu_cache_usage_perc")).toBeUndefined(); // a v0 name, gone from v0.26.0
