@@ -81,7 +81,7 @@ export function liveDashboard(stack: string, uid: string): Dashboard {
     panel(3, "Queue and replicas", "Waiting requests per replica against the autoscaler's target, and replicas against the maximum.", "short", [
       { expr: sel(S.queuePerReplica), legend: "waiting per replica" },
       { expr: sel(S.targetQueuePerReplica), legend: "target per replica" },
-      { expr: sel(S.replicasBilled), legend: "replicas billed" },
+      { expr: sel(S.replicas), legend: "replicas (pods)" },
       { expr: sel(S.replicasReady), legend: "replicas ready" },
       { expr: sel(S.gpusBilled), legend: "GPUs billed (whole nodes)" },
       { expr: sel(S.maxReplicas), legend: "max replicas" },

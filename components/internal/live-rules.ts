@@ -108,7 +108,7 @@ export const LIVE_ALERT_DEFAULTS: LiveAlertSettings = Object.freeze({
 /** Names of the recorded series. Every one carries `workload`, `namespace` and `tier` (pool series: `pool`). */
 export const LIVE_SERIES = {
   tokensServed: "gpu_inference:tokens_served:rate5m",
-  replicasBilled: "gpu_inference:replicas_billed",
+  replicas: "gpu_inference:replicas",
   gpusBilled: "gpu_inference:gpus_billed",
   replicasReady: "gpu_inference:replicas_ready",
   utilization: "gpu_inference:utilization:ratio5m",
@@ -238,15 +238,15 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   rules.push(record(S.targetQueuePerReplica, `vector(${num(w.targetQueuePerReplica)})`));
   rules.push(record(S.targetOwnedShare, `vector(${num(w.targetOwnedShare)})`));
 
-  // --- replicas: billed from creation (loading replicas cost money, as in the simulation), ready for serving.
+  // --- replicas: counted from creation (a loading replica holds its GPUs and counts toward maxReplicas), and those ready.
   if (w.tier === "interactive") {
     const deployment = { namespace: w.namespace, deployment: w.workloadObjectName };
-    rules.push(record(S.replicasBilled, `sum(${selector(KUBE_STATE_METRICS.deploymentReplicas, deployment)})`));
+    rules.push(record(S.replicas, `sum(${selector(KUBE_STATE_METRICS.deploymentReplicas, deployment)})`));
     rules.push(record(S.replicasReady, `sum(${selector(KUBE_STATE_METRICS.deploymentReadyReplicas, deployment)})`));
   } else {
-    // A ScaledJob's Jobs are `<name>-<suffix>`; a Job's pod counts from creation, like a loading replica.
+    // A ScaledJob's Jobs are `<name>-<suffix>`; each active Job is one replica.
     const jobs = selector(KUBE_STATE_METRICS.jobActive, { namespace: w.namespace, job_name: `${w.workloadObjectName}-[a-z0-9]+` }, new Set(["job_name"]));
-    rules.push(record(S.replicasBilled, `sum(${jobs}) or vector(0)`));
+    rules.push(record(S.replicas, `sum(${jobs}) or vector(0)`));
   }
 
   // --- GPUs billed: whole nodes. Each node the workload's running pods occupy bills all its GPUs, split by
@@ -273,7 +273,7 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
     const files = selector(KEDA_SCALER_METRIC, { exported_namespace: w.namespace, scaledObject: w.workloadObjectName, type: "scaledjob" });
     rules.push(record(S.queueDepth, `sum(${files}) * ${num(w.requestsPerBatchFile ?? 1)}`));
   }
-  rules.push(record(S.queuePerReplica, `${recorded(S.queueDepth, w)} / clamp_min(${recorded(S.replicasBilled, w)}, 1)`));
+  rules.push(record(S.queuePerReplica, `${recorded(S.queueDepth, w)} / clamp_min(${recorded(S.replicas, w)}, 1)`));
 
   // --- engine state.
   rules.push(record(S.kvCacheUsage, `avg(${selector(VLLM_METRICS.kvCacheUsage, engine)})`));
@@ -345,7 +345,7 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   }
   alerts.push({
     alert: LIVE_ALERTS.capacityCeiling,
-    expr: `${recorded(S.queuePerReplica, w)} > ${num(w.targetQueuePerReplica)} and ${recorded(S.replicasBilled, w)} >= ${num(w.maxReplicas)}`,
+    expr: `${recorded(S.queuePerReplica, w)} > ${num(w.targetQueuePerReplica)} and ${recorded(S.replicas, w)} >= ${num(w.maxReplicas)}`,
     for: settings.capacityCeilingFor,
     labels: alertLabels("critical"),
     annotations: {

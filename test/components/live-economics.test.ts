@@ -264,7 +264,7 @@ describe("LiveEconomics resources", () => {
     const { live } = await deploy();
     const alert = (group: number, name: string) => live.ruleGroups[group]!.rules.filter(isAlert).find((r) => r.alert === name)!;
     expect(alert(0, LIVE_ALERTS.belowBreakEven).expr).toBe(`${LIVE_SERIES.utilizationWindow}{workload="chat"} < 0.31`);
-    expect(alert(0, LIVE_ALERTS.capacityCeiling).expr).toBe(`${LIVE_SERIES.queuePerReplica}{workload="chat"} > 4 and ${LIVE_SERIES.replicasBilled}{workload="chat"} >= 4`);
+    expect(alert(0, LIVE_ALERTS.capacityCeiling).expr).toBe(`${LIVE_SERIES.queuePerReplica}{workload="chat"} > 4 and ${LIVE_SERIES.replicas}{workload="chat"} >= 4`);
     expect(alert(0, LIVE_ALERTS.spillHigh).expr).toBe(`${LIVE_SERIES.spillShare}{workload="chat"} > 0.05`);
     expect(alert(2, LIVE_ALERTS.poolAtLimit).expr).toBe(`${LIVE_SERIES.poolGpus}{pool="l4-spot"} >= 16`);
     // The TTFT objective rounds up to vLLM's next bucket (2 s → 2.5 s); TPOT 50 ms is a bucket.
@@ -363,7 +363,7 @@ describe("the Grafana dashboard", () => {
       LIVE_SERIES.utilization,
       LIVE_SERIES.breakEvenUtilization,
       LIVE_SERIES.queuePerReplica,
-      LIVE_SERIES.replicasBilled,
+      LIVE_SERIES.replicas,
       LIVE_SERIES.ttftQuantile,
       LIVE_SERIES.tpotQuantile,
       LIVE_SERIES.spillShare,
