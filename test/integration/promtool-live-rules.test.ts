@@ -191,8 +191,8 @@ function alertCases(): Case[] {
     series: `inference_guard_requests_total${labelsOf({ job: "admission-guard", workload: chat.workload, outcome, namespace: chat.namespace, pod: "support-chat-7d9f-abcde" })}`,
     values: counter(perMinute, 40),
   });
-  pair(LIVE_ALERTS.spillHigh, wl(chat), "30m", [guard("served", 80), guard("spilled", 20)], [guard("served", 99), guard("spilled", 1)]);
-  pair(LIVE_ALERTS.fallbackHigh, wl(chat), "30m", [guard("served", 90), guard("engine_error", 10)], [guard("served", 995), guard("engine_error", 5)]);
+  pair(LIVE_ALERTS.spillHigh, wl(chat), "30m", [guard("admitted", 80), guard("spilled", 20)], [guard("admitted", 99), guard("spilled", 1)]);
+  pair(LIVE_ALERTS.fallbackHigh, wl(chat), "30m", [guard("admitted", 90), guard("engine_error", 10)], [guard("admitted", 995), guard("engine_error", 5)]);
 
   // Owned share: the gateway's tokens on the owned backend over all the alias's tokens (another alias never counts).
   const tokens = (alias: string, backendModel: string, perMinute: number) => ({
