@@ -57,7 +57,7 @@ export const ROUTER_LABELS = {
   errorType: "error_type",
 } as const;
 
-/** Guard counter of owned requests by outcome: `admitted`, `spilled` (refused with 429: the owned queue would wait past the SLO), `engine_error` (vLLM answered 5xx or was unreachable). */
+/** Guard counter of owned requests, each counted once when it ends, by outcome: `served` (vLLM answered below 500), `spilled` (refused with 429: the owned queue would wait past the SLO), `engine_error` (vLLM answered 5xx or was unreachable; the gateway falls back). */
 export const GUARD_REQUESTS_METRIC = "inference_guard_requests_total";
 /** Guard gauge: requests admitted and not yet finished on this replica. */
 export const GUARD_IN_FLIGHT_METRIC = "inference_guard_in_flight_requests";
@@ -70,7 +70,7 @@ export const GUARD_REQUEST_DURATION_METRIC = "inference_guard_request_duration_s
 export const GUARD_LABELS = {
   /** The workload (= the router alias). */
   workload: "workload",
-  /** On GUARD_REQUESTS_METRIC: `admitted`, `spilled` or `engine_error`. */
+  /** On GUARD_REQUESTS_METRIC: `served`, `spilled` or `engine_error`. */
   outcome: "outcome",
 } as const;
 
