@@ -76,3 +76,9 @@ export const GUARD_LABELS = {
 
 /** Response header the guard sets on a spill, naming the reason (`queue-wait-slo`), so a 429 from the guard is never mistaken for one from vLLM. */
 export const GUARD_SPILL_HEADER = "x-gpu-inference-spill";
+
+/** Header Envoy AI Gateway sets from the request body's `model` before routing; each workload's AIGatewayRoute rule matches its alias on it. */
+export const ROUTER_MODEL_HEADER = "x-ai-eg-model";
+
+/** On an AIGatewayRoute: the owned percent the deployed route carried before this update (from the stack's last outputs), a decimal string; `rollout-safety` checks the step from it to the new weight. */
+export const ROLLOUT_PREVIOUS_OWNED_PERCENT_ANNOTATION = "gpu-inference.dev/rollout-previous-owned-percent";
