@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig, WorkloadConfig } from "../infra/config";
 import { servingPlan, type ServingPlan } from "../infra/serving-plan";
 import { BatchQueue, type BatchClusterRef } from "./batch-queue";
+import type { AdmissionLimit } from "./internal/router-admission";
 import type { GpuPlacement } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
@@ -51,6 +52,8 @@ export interface ModelDeploymentArgs {
   readonly clients?: EngineClients;
   /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in). */
   readonly cluster?: BatchClusterRef;
+  /** Interactive tiers: the router's admission guard limit per replica (`admissionLimit(...)`); maps to `VllmServerArgs.admissionGuard`. @default - no guard */
+  readonly admissionGuard?: AdmissionLimit;
 }
 
 export class ModelDeployment extends pulumi.ComponentResource {
@@ -90,6 +93,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
           ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
           ...(args.podMonitorLabels !== undefined ? { podMonitorLabels: args.podMonitorLabels } : {}),
           ...(args.clients !== undefined ? { clients: args.clients } : {}),
+          ...(args.admissionGuard !== undefined ? { admissionGuard: args.admissionGuard } : {}),
         },
         child,
       );

@@ -66,6 +66,9 @@ export const GUARD_ADMISSION_LIMIT_METRIC = "inference_guard_admission_limit";
 /** Guard histogram of admitted requests' duration through the guard, seconds. */
 export const GUARD_REQUEST_DURATION_METRIC = "inference_guard_request_duration_seconds";
 
+/** `job` label of the guard's scrape (the engine PodMonitor's second endpoint). */
+export const GUARD_SCRAPE_JOB = "admission-guard";
+
 /** Labels of the guard metrics. */
 export const GUARD_LABELS = {
   /** The workload (= the router alias). */
