@@ -62,8 +62,8 @@ export interface InferenceRoute {
   readonly owned?: OwnedEndpoint & { readonly namespace: string; readonly podSelector: Readonly<Record<string, string>> };
   /** The API alternative (host, path prefix, model name); `apiEndpointFor(...)` derives it from the catalog. */
   readonly api: ApiEndpoint;
-  /** The API key, a Pulumi secret; stored only in a Kubernetes Secret the AI Gateway reads. */
-  readonly apiKey: pulumi.Input<string>;
+  /** The API key, a Pulumi secret; stored only in a Kubernetes Secret (key `apiKey`) the AI Gateway reads. @default - none: no Secret is created and the API answers 401 until one is set */
+  readonly apiKey?: pulumi.Input<string>;
   /** `slo.maxQueueWaitSeconds`: sizes the owned attempt's first-byte timeout. */
   readonly maxQueueWaitSeconds: number;
 }
@@ -241,11 +241,13 @@ export class InferenceRouter extends pulumi.ComponentResource {
       if (entry === undefined) continue;
       const { route, manifests } = entry;
       const routeOpts = { ...crdOpts, dependsOn: [...crdOpts.dependsOn, this.gateway] };
-      new k8s.core.v1.Secret(
-        `${route.alias}-api-key`,
-        { metadata: { name: manifests.api.secretName, namespace, labels }, type: "Opaque", stringData: { apiKey: pulumi.secret(route.apiKey) } },
-        { ...child, dependsOn: [this.namespace] },
-      );
+      if (route.apiKey !== undefined) {
+        new k8s.core.v1.Secret(
+          `${route.alias}-api-key`,
+          { metadata: { name: manifests.api.secretName, namespace, labels }, type: "Opaque", stringData: { apiKey: pulumi.secret(route.apiKey) } },
+          { ...child, dependsOn: [this.namespace] },
+        );
+      }
       const previous = route.previousOwnedPercent;
       const routeManifest =
         previous === undefined

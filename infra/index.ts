@@ -5,9 +5,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { GpuCluster, InferenceRouter, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+import { admissionLimits, previousRouterWeights, routerRoutes, workloadsWithoutApiKey } from "./router-routes";
+import { evaluateStack } from "./stack-economics";
 
 const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
 const config = parseStackConfig(namespaceValuesFromEngine(pulumi.runtime.allConfig()), stackFile);
@@ -71,6 +73,8 @@ const engineClients = {
     },
   ],
 };
+/** Each interactive replica's admission guard limit, from the capacity the cost model evaluates. */
+const guardLimits = admissionLimits(config, evaluateStack(config, pulumi.getStack(), { cheapestShape: false }).workloads);
 const deployments = config.workloads.map((workload) => {
   const tenant = tenantsByName.get(workload.tenant);
   const pool = cluster.poolTargets[workload.serving.gpuPool];
@@ -87,11 +91,39 @@ const deployments = config.workloads.map((workload) => {
       cluster: cluster.tenantRef,
       prometheusServerAddress: cluster.prometheusUrl,
       clients: engineClients,
+      ...(guardLimits.has(workload.name) ? { admissionGuard: guardLimits.get(workload.name) } : {}),
       ...(huggingFaceToken !== undefined ? { huggingFaceToken } : {}),
     },
     { providers: { aws: awsProvider, kubernetes: cluster.kubernetesProvider }, dependsOn: [tenant] },
   );
 });
+
+/**
+ * The router: one alias per interactive workload at its rollout weight, the API behind it. API
+ * keys come from the secret config object `routerApiKeys` (by catalog provider); the previous
+ * weights from this stack's own last `routerWeights` output, so rollout-safety can check the step.
+ */
+const routerConfig = new pulumi.Config(CONFIG_NAMESPACE);
+const apiKeyProviders = new Set(Object.keys(JSON.parse(pulumi.runtime.allConfig()[`${CONFIG_NAMESPACE}:routerApiKeys`] ?? "{}") as object));
+for (const missing of workloadsWithoutApiKey(config, apiKeyProviders)) {
+  void pulumi.log.warn(`${stackFile}: no API key for workload ${missing}; its API backend answers 401 until you run \`pulumi config set --secret --path '${CONFIG_NAMESPACE}:routerApiKeys.<provider>' <key>\``);
+}
+const router = new InferenceRouter(
+  "inference-router",
+  {
+    routes: routerRoutes(config, {
+      namespaces: new Map(config.workloads.map((w) => [w.name, tenantsByName.get(w.tenant)!.namespaceName])),
+      guarded: new Set(guardLimits.keys()),
+      ...(apiKeyProviders.size > 0 ? { apiKeys: routerConfig.requireSecretObject<Record<string, string>>("routerApiKeys") } : {}),
+      apiKeyProviders,
+      previousWeights: previousRouterWeights(),
+    }),
+    namespace: TENANT_DEFAULTS.router.namespace,
+    podLabels: TENANT_DEFAULTS.router.podLabels,
+    prometheus: { namespace: cluster.tenantRef.prometheusNamespace, podLabels: cluster.tenantRef.prometheusPodLabels },
+  },
+  { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: deployments },
+);
 
 // --- stack outputs ---
 export const clusterName = cluster.clusterName;
@@ -111,3 +143,7 @@ export const tenants = Object.fromEntries(
 export const endpoints = Object.fromEntries(deployments.filter((d) => d.endpoint !== undefined).map((d) => [d.plan.workload, d.endpoint]));
 /** Batch workloads: the SQS queue URL batch jobs are submitted to. */
 export const batchQueues = Object.fromEntries(deployments.filter((d) => d.queueUrl !== undefined).map((d) => [d.plan.workload, d.queueUrl]));
+/** Owned weight per workload alias; the next update reads it back as the step it moves from. */
+export const routerWeights = router.routeWeights;
+/** What each alias routes to. */
+export const routes = router.routes;

@@ -216,3 +216,23 @@ describe("admission guard wiring", () => {
     expect(admissionLimit({ runningSlots: 64, requestsPerSecond: 3.2, maxQueueWaitSeconds: 5 }).queueAllowance).toBe(16);
   });
 });
+
+describe("npm run plan's route section", () => {
+  it("shows each alias's split at its rollout weight and its fallback", async () => {
+    const { routeRows, routeSection } = await import("../../infra/cli/route-report");
+    const recorded = await build();
+    expect(routeRows(recorded)).toEqual([
+      {
+        alias: "chat",
+        split: [
+          { backend: "chat-owned", model: "chat", percent: 30 },
+          { backend: "chat-api", model: "gpt-4o-mini", percent: 70 },
+        ],
+        fallback: ["chat-api (priority 1)"],
+      },
+      { alias: "summarize", split: [{ backend: "summarize-api", model: "meta-llama/Llama-3.3-70B-Instruct-Turbo", percent: 100 }], fallback: ["summarize-api (priority 1)"] },
+    ]);
+    expect(routeSection(recorded)[1]).toBe("  chat: 30% → chat-owned (chat), 70% → chat-api (gpt-4o-mini); fallback chat-api (priority 1)");
+    expect(routeSection([])).toEqual([]);
+  });
+});
