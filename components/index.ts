@@ -5,3 +5,5 @@ export * from "./queue-autoscaler";
 export * from "./batch-queue";
 export * from "./model-deployment";
 export * from "./inference-router";
+export * from "./live-economics";
+export * from "./internal/serving-plan";

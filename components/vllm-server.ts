@@ -8,9 +8,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
 import { COLD_START_ANNOTATION, GUARD_SCRAPE_JOB, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
+import type { CrdSources } from "./internal/cluster-contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import type { AdmissionLimit } from "./internal/router-admission";
 import { GUARD_PORT, GUARD_PORT_NAME, guardConfigMapData, guardContainer } from "./internal/router-guard-sidecar";
@@ -97,9 +98,9 @@ export interface VllmEngineArgs {
   readonly huggingFaceToken?: pulumi.Input<string>;
   /** Name clients send as `model` (maps to `--served-model-name`, and the metrics' `model_name` label). @default - the workload name */
   readonly servedModelName?: string;
-  /** Longest context, tokens (maps to `--max-model-len`). @default - `profile.model.architecture.maxContextTokens` when given, else the model's own */
+  /** Longest context, tokens (maps to `--max-model-len`). @default - `plan.engine.maxModelLen`: what fits the KV cache after the weights, at most the model's own */
   readonly maxModelLen?: number;
-  /** Most concurrent sequences per replica (maps to `--max-num-seqs`). @default - vLLM's default */
+  /** Most concurrent sequences per replica (maps to `--max-num-seqs`). @default - `plan.engine.maxNumSeqs`: the batch the cost model assumes */
   readonly maxNumSeqs?: number;
   /** Automatic prefix caching (maps to `--enable-prefix-caching`). @default true */
   readonly enablePrefixCaching?: boolean;
@@ -132,6 +133,8 @@ export interface VllmServerArgs extends VllmEngineArgs {
   readonly scrapeInterval?: string;
   /** The router's admission guard in front of vLLM, with this per-replica limit (adds the `admission-guard` sidecar, the Service port `admission`, ingress and a scrape endpoint on it). @default - no guard: nothing spills before vLLM's own queue */
   readonly admissionGuard?: AdmissionLimit;
+  /** What installs the PodMonitor CRD (`GpuCluster.crdSources`); the PodMonitor waits for `prometheusOperator`. @default - none: prometheus-operator is installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
 }
 
 /** What an autoscaler needs to scale this server; plain values except the namespace. */
@@ -340,7 +343,7 @@ export class VllmServer extends pulumi.ComponentResource {
           ],
         },
       },
-      child,
+      { parent: this, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
     );
 
     this.endpoint = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local/v1`;
@@ -365,7 +368,8 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
   const plan = args.plan;
   const profile = workloadProfileSchema.parse(args.profile);
   const gpus = plan.gpusPerReplica;
-  const maxModelLen = args.maxModelLen ?? profile.model.architecture?.maxContextTokens;
+  const maxModelLen = args.maxModelLen ?? plan.engine.maxModelLen;
+  const maxNumSeqs = args.maxNumSeqs ?? plan.engine.maxNumSeqs;
   const derived = precisionOptions(profile.model.weightPrecision, profile.model.kvCachePrecision);
   const quantization = args.quantization ?? derived.quantization;
   const kvCacheDtype = args.kvCacheDtype ?? derived.kvCacheDtype;
@@ -375,8 +379,8 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
     tensorParallelSize: gpus,
     gpuMemoryUtilization: plan.gpuMemoryUtilization,
     enablePrefixCaching: args.enablePrefixCaching ?? d.enablePrefixCaching,
-    ...(maxModelLen !== undefined ? { maxModelLen } : {}),
-    ...(args.maxNumSeqs !== undefined ? { maxNumSeqs: args.maxNumSeqs } : {}),
+    maxModelLen,
+    maxNumSeqs,
     ...(quantization !== undefined ? { quantization } : {}),
     ...(derived.dtype !== undefined ? { dtype: derived.dtype } : {}),
     ...(kvCacheDtype !== undefined ? { kvCacheDtype } : {}),

@@ -5,9 +5,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, InferenceRouter, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { GpuCluster, InferenceRouter, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+import { liveTargets } from "./live-targets";
 import { admissionLimits, previousRouterWeights, routerRoutes, workloadsWithoutApiKey } from "./router-routes";
 import { evaluateStack } from "./stack-economics";
 
@@ -39,6 +40,7 @@ const cluster = new GpuCluster(config.cluster.name, {
   environment: config.environment,
   region: config.cluster.region,
   kubernetesVersion: config.cluster.kubernetesVersion,
+  upgradePolicy: config.cluster.upgradePolicy,
   nodeProvisioning: config.cluster.nodeProvisioning,
   endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
   adminRoleArns: config.cluster.adminRoleArns,
@@ -73,8 +75,10 @@ const engineClients = {
     },
   ],
 };
+/** The stack's economics, evaluated once: the guard limits and the live targets read the same numbers the gate judges. */
+const stackEvaluation = evaluateStack(config, pulumi.getStack(), { cheapestShape: false });
 /** Each interactive replica's admission guard limit, from the capacity the cost model evaluates. */
-const guardLimits = admissionLimits(config, evaluateStack(config, pulumi.getStack(), { cheapestShape: false }).workloads);
+const guardLimits = admissionLimits(config, stackEvaluation.workloads);
 const deployments = config.workloads.map((workload) => {
   const tenant = tenantsByName.get(workload.tenant);
   const pool = cluster.poolTargets[workload.serving.gpuPool];
@@ -89,6 +93,7 @@ const deployments = config.workloads.map((workload) => {
       tenant: { namespace: tenant.namespaceName, serviceAccountName: tenant.serviceAccountName, queueNamePrefix: tenant.queueNamePrefix },
       placement: pool,
       cluster: cluster.tenantRef,
+      crdSources: cluster.crdSources,
       prometheusServerAddress: cluster.prometheusUrl,
       clients: engineClients,
       ...(guardLimits.has(workload.name) ? { admissionGuard: guardLimits.get(workload.name) } : {}),
@@ -124,6 +129,17 @@ const router = new InferenceRouter(
   },
   { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: deployments },
 );
+
+/**
+ * Live economics: recording rules, alerts and a dashboard that hold the running workloads to the
+ * numbers the gate judged them on (the same evaluation `npm run cost` prints).
+ */
+const live = liveTargets(
+  config,
+  stackEvaluation,
+  Object.fromEntries(deployments.filter((d) => d.server !== undefined).map((d) => [d.plan.workload, d.server!.scaleTarget.servedModelName])),
+);
+new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live }, { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: [cluster, ...deployments] });
 
 // --- stack outputs ---
 export const clusterName = cluster.clusterName;

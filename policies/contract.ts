@@ -22,6 +22,9 @@ export const REQUESTS_PER_BATCH_FILE_ANNOTATION = "gpu-inference.dev/requests-pe
 /** Env var of the batch job: seconds the queue must stay empty before the job exits (its scale-down cooldown). */
 export const BATCH_IDLE_SECONDS_ENV = "BATCH_IDLE_SECONDS";
 
+/** Requests in one batch file when the ScaledJob does not say: OpenAI's batch-file limit. The config's default for `serving.requestsPerBatchFile`. */
+export const DEFAULT_REQUESTS_PER_BATCH_FILE = 50_000;
+
 /*
  * Router metrics: what the cluster's Prometheus scrapes to compare the achieved owned share, spill
  * and fallback with the modeled ones. Two processes export them:
@@ -57,7 +60,7 @@ export const ROUTER_LABELS = {
   errorType: "error_type",
 } as const;
 
-/** Guard counter of owned requests, each counted once when it ends, by outcome: `served` (vLLM answered below 500), `spilled` (refused with 429: the owned queue would wait past the SLO), `engine_error` (vLLM answered 5xx or was unreachable; the gateway falls back). */
+/** Guard counter of owned requests, each counted once when it ends, by outcome: `admitted` (admitted and answered by vLLM below 500), `spilled` (refused with 429: the owned queue would wait past the SLO), `engine_error` (admitted, but vLLM answered 5xx or was unreachable; the gateway falls back). */
 export const GUARD_REQUESTS_METRIC = "inference_guard_requests_total";
 /** Guard gauge: requests admitted and not yet finished on this replica. */
 export const GUARD_IN_FLIGHT_METRIC = "inference_guard_in_flight_requests";
@@ -73,7 +76,7 @@ export const GUARD_SCRAPE_JOB = "admission-guard";
 export const GUARD_LABELS = {
   /** The workload (= the router alias). */
   workload: "workload",
-  /** On GUARD_REQUESTS_METRIC: `served`, `spilled` or `engine_error`. */
+  /** On GUARD_REQUESTS_METRIC: `admitted`, `spilled` or `engine_error`. */
   outcome: "outcome",
 } as const;
 

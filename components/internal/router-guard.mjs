@@ -39,7 +39,7 @@ const SPILL_HEADER = "x-gpu-inference-spill";
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 let inFlight = 0;
-const outcomes = { served: 0, spilled: 0, engine_error: 0 };
+const outcomes = { admitted: 0, spilled: 0, engine_error: 0 };
 const bucketCounts = BUCKETS.map(() => 0);
 let durationSum = 0;
 let durationCount = 0;
@@ -97,7 +97,7 @@ function proxy(req, res, admitted) {
   const upstream = http.request(
     { host: "127.0.0.1", port: enginePort, method: req.method, path: req.url, headers: req.headers },
     (engineRes) => {
-      const outcome = (engineRes.statusCode ?? 502) >= 500 ? "engine_error" : "served";
+      const outcome = (engineRes.statusCode ?? 502) >= 500 ? "engine_error" : "admitted";
       res.writeHead(engineRes.statusCode ?? 502, engineRes.rawHeaders);
       res.flushHeaders();
       engineRes.pipe(res);
@@ -113,7 +113,7 @@ function proxy(req, res, admitted) {
   // A client that goes away frees its slot and cancels the engine's work.
   res.on("close", () => {
     if (!res.writableFinished) upstream.destroy();
-    finish(res.writableFinished ? "served" : "engine_error");
+    finish(res.writableFinished ? "admitted" : "engine_error");
   });
   req.pipe(upstream);
 }

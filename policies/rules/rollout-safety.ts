@@ -9,16 +9,16 @@
  * - a route with owned weight has an API backend at a higher priority for failed or spilled requests.
  */
 import { z } from "zod";
-import { evaluateWorkload } from "../economics/evaluate";
+import { evaluateWorkloadsSettled, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
 import { ROLLOUT_PREVIOUS_OWNED_PERCENT_ANNOTATION } from "../contract";
 import { Findings } from "./internal/findings";
-import { gpuWorkloadsOf, workloadLabel } from "./internal/kubernetes";
+import { gpuWorkloadsOf, workloadLabel, type Workload } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import { workloadRoutesOf, type WorkloadRoute } from "./internal/routes";
 import type { StackView } from "./internal/stack";
 import { isUnknown } from "./internal/values";
-import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts";
+import { clusterUsesAutoMode, readProfile, workloadFactsOf } from "./internal/workload-facts";
 
 /** The owned-share ladder, percent. */
 export const DEFAULT_LADDER_PERCENT = [0, 10, 30, 60, 90, 100] as const;
@@ -81,43 +81,44 @@ function checkFallback(findings: Findings, route: WorkloadRoute): void {
   }
 }
 
+/** Whether a workload whose facts are unknown serves `alias` (its profile names it), or cannot tell. */
+function readsAlias(workload: Workload, alias: string): boolean {
+  const read = readProfile(workload);
+  return "profile" in read ? read.profile.name === alias : true;
+}
+
 function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleResult {
   const findings = new Findings("rollout-safety", CHECKS);
   const { routes, unknown } = workloadRoutesOf(view);
   if (routes.length === 0 && unknown.length === 0) return findings.result("no AIGatewayRoute in this stack");
   for (const u of unknown) findings.unverified("rollout-unknown", "", `a route of ${u.alias !== undefined ? `alias "${u.alias}"` : "the router"}`, u.path);
 
-  const workloads = gpuWorkloadsOf(view);
-  const factsByAlias = new Map(
-    workloads.map((w) => {
-      const result = workloadFactsOf(view, w);
-      return [result.kind === "facts" ? result.facts.profile.name : `\u0000${w.resource.urn}`, { workload: w, result }] as const;
-    }),
-  );
-  const ownedWorkloadCount = Math.max(1, [...factsByAlias.values()].filter((f) => f.result.kind === "facts").length);
+  // Verdicts as the gate computes them: every priceable workload together (fixed costs are shared by billed GPU-hours).
+  const facts = gpuWorkloadsOf(view).map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
+  const priceable = facts.flatMap((f) => (f.result.kind === "facts" ? [f.result.facts] : []));
+  const settled = evaluateWorkloadsSettled(priceable, { economics: config.economics, autoMode: clusterUsesAutoMode(view) }).results;
+  const verdicts = new Map<string, WorkloadEvaluation>();
+  settled.forEach((r) => {
+    if (!(r instanceof Error)) verdicts.set(r.name, r);
+  });
 
   for (const route of routes) {
     checkLadder(findings, route, config.ladderPercent, config.allowSkippingSteps);
     checkFallback(findings, route);
     if (route.ownedPercent <= 0) continue;
-    const entry = factsByAlias.get(route.alias);
-    if (entry === undefined) continue;
-    if (entry.result.kind === "unknown") {
-      findings.unverified("rollout-unknown", urnOf(route), `the verdict of ${workloadLabel(entry.workload)} (${entry.result.what})`, entry.result.path);
+    const pending = facts.find((f) => f.result.kind === "unknown" && readsAlias(f.workload, route.alias));
+    if (pending !== undefined && pending.result.kind === "unknown") {
+      findings.unverified("rollout-unknown", urnOf(route), `the verdict of ${workloadLabel(pending.workload)} (${pending.result.what})`, pending.result.path);
       continue;
     }
-    if (entry.result.kind !== "facts") continue; // inference-break-even reports a profile it cannot read
-    try {
-      const evaluation = evaluateWorkload(entry.result.facts, { economics: config.economics, autoMode: clusterUsesAutoMode(view), ownedWorkloadCount });
-      if (evaluation.verdict === "api") {
-        findings.violation(
-          "owned-for-api-verdict",
-          urnOf(route),
-          `${label(route)} sends ${route.ownedPercent}% to owned GPUs, but the economics' verdict for workload "${route.alias}" at that share is \`api\` (${evaluation.reasons.map((r) => r.detail).join("; ")}). Route back to 0% (rollout.currentOwnedPercent: 0) or fix the economics first.`,
-        );
-      }
-    } catch {
-      // An unpriceable shape: inference-break-even refuses it with the reason.
+    // No evaluation: not deployed, or unpriceable (inference-break-even reports that).
+    const evaluation = verdicts.get(route.alias);
+    if (evaluation?.verdict === "api") {
+      findings.violation(
+        "owned-for-api-verdict",
+        urnOf(route),
+        `${label(route)} sends ${route.ownedPercent}% to owned GPUs, but the economics' verdict for workload "${route.alias}" at that share is \`api\` (${evaluation.reasons.map((r) => r.detail).join("; ")}). Route back to 0% (rollout.currentOwnedPercent: 0) or fix the economics first.`,
+      );
     }
   }
   return findings.result();

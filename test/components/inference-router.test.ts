@@ -8,6 +8,7 @@ import { GUARD_IMAGE, GUARD_PORT } from "../../components/internal/router-guard-
 import { apiEndpointFor } from "../../components/internal/router-providers";
 import { workloadRouteManifests } from "../../components/internal/router-routes";
 import { ROLLOUT_PREVIOUS_OWNED_PERCENT_ANNOTATION } from "../../policies/contract";
+import { routeRows, routeSection } from "../../infra/cli/route-report";
 import { SECRET_SIG, SIG_KEY } from "../../infra/policy/analyzer";
 import { validateRecordedKubernetesObjects } from "../helpers/kubernetes-schemas";
 import { find, installPulumiMocks, ofType, type RecordedResource } from "../helpers/pulumi-mocks";
@@ -219,7 +220,6 @@ describe("admission guard wiring", () => {
 
 describe("npm run plan's route section", () => {
   it("shows each alias's split at its rollout weight and its fallback", async () => {
-    const { routeRows, routeSection } = await import("../../infra/cli/route-report");
     const recorded = await build();
     expect(routeRows(recorded)).toEqual([
       {
