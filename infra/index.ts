@@ -9,7 +9,7 @@ import { GpuCluster, InferenceRouter, LiveEconomics, ModelDeployment, TENANT_DEF
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
 import { liveTargets } from "./live-targets";
-import { admissionLimits, previousRouterWeights, routerRoutes, workloadsWithoutApiKey } from "./router-routes";
+import { admissionLimits, previousRouterWeights, routerRoutes } from "./router-routes";
 import { evaluateStack } from "./stack-economics";
 
 const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
@@ -105,14 +105,12 @@ const deployments = config.workloads.map((workload) => {
 
 /**
  * The router: one alias per interactive workload at its rollout weight, the API behind it. API
- * keys come from the secret config object `routerApiKeys` (by catalog provider); the previous
+ * keys come from the secret config object `routerApiKeys` (by catalog provider; `npm run plan`
+ * lists the aliases whose key is not set); the previous
  * weights from this stack's own last `routerWeights` output, so rollout-safety can check the step.
  */
 const routerConfig = new pulumi.Config(CONFIG_NAMESPACE);
 const apiKeyProviders = new Set(Object.keys(JSON.parse(pulumi.runtime.allConfig()[`${CONFIG_NAMESPACE}:routerApiKeys`] ?? "{}") as object));
-for (const missing of workloadsWithoutApiKey(config, apiKeyProviders)) {
-  void pulumi.log.warn(`${stackFile}: no API key for workload ${missing}; its API backend answers 401 until you run \`pulumi config set --secret --path '${CONFIG_NAMESPACE}:routerApiKeys.<provider>' <key>\``);
-}
 const router = new InferenceRouter(
   "inference-router",
   {

@@ -66,13 +66,6 @@ export interface RouterInputs {
   readonly previousWeights?: pulumi.Output<unknown> | undefined;
 }
 
-/** Interactive workloads whose API provider has no key in `routerApiKeys`: the program warns, the route deploys without a Secret. */
-export function workloadsWithoutApiKey(config: StackConfig, apiKeyProviders: ReadonlySet<string>): string[] {
-  return interactive(config)
-    .filter((w) => w.api.catalogId === undefined || !apiKeyProviders.has(apiPriceById(w.api.catalogId).provider))
-    .map((w) => `${w.name} (${w.api.catalogId !== undefined ? apiPriceById(w.api.catalogId).provider : "no catalogId"})`);
-}
-
 /** The router's routes for the stack's interactive workloads; API keys and previous weights are Outputs (secret, read from the last update). */
 export function routerRoutes(config: StackConfig, inputs: RouterInputs): InferenceRoute[] {
   return interactive(config).map((workload) => {

@@ -12,6 +12,8 @@ export interface RouteRow {
   readonly split: readonly { readonly backend: string; readonly model: string; readonly percent: number }[];
   /** Backends at a higher priority: where a refused or failed attempt goes. */
   readonly fallback: readonly string[];
+  /** Whether the Secret the API backend's BackendSecurityPolicy reads is part of the stack (`routerApiKeys.<provider>` set). */
+  readonly apiKeySet: boolean;
 }
 
 interface Ref {
@@ -22,6 +24,17 @@ interface Ref {
 }
 
 const num = (v: unknown, fallback: number) => (typeof v === "number" && Number.isFinite(v) ? v : fallback);
+
+/** Whether every BackendSecurityPolicy targeting these backends reads a Secret that is part of the stack. */
+function apiKeyIsSet(resources: readonly RecordedResource[], backends: readonly string[]): boolean {
+  const secrets = new Set(resources.filter((r) => r.type === "kubernetes:core/v1:Secret").map((r) => (r.inputs.metadata as { name?: unknown } | undefined)?.name));
+  const policies = resources.filter((r) => r.type === "kubernetes:aigateway.envoyproxy.io/v1beta1:BackendSecurityPolicy");
+  const refs = policies.flatMap((p) => {
+    const spec = p.inputs.spec as { targetRefs?: { name?: unknown }[]; apiKey?: { secretRef?: { name?: unknown } } } | undefined;
+    return (spec?.targetRefs ?? []).some((t) => backends.includes(String(t.name))) ? [spec?.apiKey?.secretRef?.name] : [];
+  });
+  return refs.length > 0 && refs.every((name) => secrets.has(name));
+}
 
 /** One row per alias of every AIGatewayRoute among the resources. */
 export function routeRows(resources: readonly RecordedResource[]): RouteRow[] {
@@ -39,13 +52,15 @@ export function routeRows(resources: readonly RecordedResource[]): RouteRow[] {
           .filter((r) => num(r.weight, 1) > 0)
           .map((r) => ({ backend: String(r.name), model: typeof r.modelNameOverride === "string" ? r.modelNameOverride : "(as requested)", percent: total > 0 ? (100 * num(r.weight, 1)) / total : 0 })),
         fallback: refs.filter((r) => num(r.priority, 0) > 0).map((r) => `${String(r.name)} (priority ${num(r.priority, 0)})`),
+        apiKeySet: apiKeyIsSet(resources, refs.map((r) => String(r.name))),
       });
     }
   }
   return rows.sort((a, b) => a.alias.localeCompare(b.alias));
 }
 
-const splitText = (row: RouteRow) => row.split.map((s) => `${s.percent.toFixed(0)}% → ${s.backend} (${s.model})`).join(", ");
+const splitText = (row: RouteRow) =>
+  row.split.map((s) => `${s.percent.toFixed(0)}% → ${s.backend} (${s.model})`).join(", ") + (row.apiKeySet ? "" : " [API key not set: pulumi config set --secret --path 'gpu-inference:routerApiKeys.<provider>']");
 
 /** Plain-text section; empty when the stack has no router. */
 export function routeSection(resources: readonly RecordedResource[]): string[] {

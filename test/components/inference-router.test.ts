@@ -229,9 +229,12 @@ describe("npm run plan's route section", () => {
           { backend: "chat-api", model: "gpt-4o-mini", percent: 70 },
         ],
         fallback: ["chat-api (priority 1)"],
+        apiKeySet: true,
       },
-      { alias: "summarize", split: [{ backend: "summarize-api", model: "meta-llama/Llama-3.3-70B-Instruct-Turbo", percent: 100 }], fallback: ["summarize-api (priority 1)"] },
+      { alias: "summarize", split: [{ backend: "summarize-api", model: "meta-llama/Llama-3.3-70B-Instruct-Turbo", percent: 100 }], fallback: ["summarize-api (priority 1)"], apiKeySet: true },
     ]);
+    // Without the key's Secret, the row says so.
+    expect(routeRows(recorded.filter((r) => !(r.type === "kubernetes:core/v1:Secret" && r.name === "summarize-api-key")))[1]!.apiKeySet).toBe(false);
     expect(routeSection(recorded)[1]).toBe("  chat: 30% → chat-owned (chat), 70% → chat-api (gpt-4o-mini); fallback chat-api (priority 1)");
     expect(routeSection([])).toEqual([]);
   });
