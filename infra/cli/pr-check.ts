@@ -63,12 +63,14 @@ export interface PlanRun {
   readonly stderr: string;
 }
 
-const PLAN_CLI = path.join(__dirname, "plan.ts");
+/** The CLI launcher (bin/gpu-inference.js) sets this to its own path; from the source tree it is two levels up. */
+function launcher(): string {
+  return process.env.GPU_INFERENCE_LAUNCHER ?? path.resolve(__dirname, "..", "..", "bin", "gpu-inference.js");
+}
 
 /** `npm run plan -- --stack <stack> --base <ref> --format markdown`, as a child process (the plan runs Pulumi's mock engine, which is process-global). */
 export function runPlan(stack: string, base: string, projectDir = process.cwd()): PlanRun {
-  const tsx = require.resolve("tsx/cli");
-  const run = spawnSync(process.execPath, [tsx, PLAN_CLI, "--stack", stack, "--base", base, "--format", "markdown"], {
+  const run = spawnSync(process.execPath, [launcher(), "plan", "--stack", stack, "--base", base, "--format", "markdown"], {
     cwd: projectDir,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
