@@ -85,9 +85,10 @@ describe("vLLM start-up on the shipped stacks", () => {
     expect(Number(flag(argv, "--max-num-seqs"))).toBe(Math.max(1, capacity.concurrentSequences));
   });
 
-  it("would refuse the L4 workload at the model's own 131,072-token context (the failure this fixes)", () => {
+  it("would refuse the L4 workload in BF16 at the model's own 131,072-token context (the failure this fixes)", () => {
     const { config } = stacks[0]!;
-    const workload = config.workloads.find((w) => w.serving.gpuPool === "l4-spot")!;
+    const l4 = config.workloads.find((w) => w.serving.gpuPool === "l4-spot")!;
+    const workload = { ...l4, model: { ...l4.model, weightPrecision: "bf16" as const, kvCachePrecision: "bf16" as const } };
     const argv = renderedArgs(config, workload).flatMap((arg, i, all) => (arg === "--max-model-len" || all[i - 1] === "--max-model-len" ? [] : [arg]));
     expect(vllmKvCacheCheck(workload, argv, gpuById("L4").memoryGiB)).toMatch(/max seq len \(131072\)/);
   });
@@ -98,7 +99,9 @@ describe("a configured context that cannot fit", () => {
     const file = path.join(ROOT, "Pulumi.dev.yaml");
     const values = namespaceValues(fs.readFileSync(file, "utf8"), "Pulumi.dev.yaml");
     const workloads = (values.workloads as Record<string, unknown>[]).map((w) =>
-      (w.serving as { gpuPool: string }).gpuPool === "l4-spot" ? { ...w, serving: { ...(w.serving as object), maxContextTokens: 131072 } } : w,
+      (w.serving as { gpuPool: string }).gpuPool === "l4-spot"
+        ? { ...w, model: { ...(w.model as object), weightPrecision: "bf16", kvCachePrecision: "bf16" }, serving: { ...(w.serving as object), maxContextTokens: 131072 } }
+        : w,
     );
     const index = workloads.findIndex((w) => (w.serving as { gpuPool: string }).gpuPool === "l4-spot");
     const parse = () => parseStackConfig({ ...values, workloads }, "Pulumi.dev.yaml");
