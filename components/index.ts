@@ -4,5 +4,6 @@ export * from "./vllm-server";
 export * from "./queue-autoscaler";
 export * from "./batch-queue";
 export * from "./model-deployment";
+export * from "./inference-router";
 export * from "./live-economics";
 export * from "./internal/serving-plan";

@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BatchQueue, type BatchClusterRef } from "./batch-queue";
+import type { AdmissionLimit } from "./internal/router-admission";
 import type { CrdSources } from "./internal/cluster-contract";
 import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
 import type { GpuPlacement } from "./internal/vllm-pod";
@@ -53,6 +54,8 @@ export interface ModelDeploymentArgs {
   readonly crdSources?: CrdSources;
   /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in). */
   readonly cluster?: BatchClusterRef;
+  /** Interactive tiers: the router's admission guard limit per replica (`admissionLimit(...)`); maps to `VllmServerArgs.admissionGuard`. @default - no guard */
+  readonly admissionGuard?: AdmissionLimit;
 }
 
 export class ModelDeployment extends pulumi.ComponentResource {
@@ -92,6 +95,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
           ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
           ...(args.podMonitorLabels !== undefined ? { podMonitorLabels: args.podMonitorLabels } : {}),
           ...(args.clients !== undefined ? { clients: args.clients } : {}),
+          ...(args.admissionGuard !== undefined ? { admissionGuard: args.admissionGuard } : {}),
           ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
         },
         child,

@@ -10,9 +10,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
-import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
+import { COLD_START_ANNOTATION, GUARD_SCRAPE_JOB, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
 import type { CrdSources } from "./internal/cluster-contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
+import type { AdmissionLimit } from "./internal/router-admission";
+import { GUARD_PORT, GUARD_PORT_NAME, guardConfigMapData, guardContainer } from "./internal/router-guard-sidecar";
 import {
   precisionOptions,
   renderServeArgs,
@@ -129,6 +131,8 @@ export interface VllmServerArgs extends VllmEngineArgs {
   readonly podMonitorLabels?: Readonly<Record<string, string>>;
   /** Scrape interval (maps to `PodMonitor.spec.podMetricsEndpoints[0].interval`). @default "15s" */
   readonly scrapeInterval?: string;
+  /** The router's admission guard in front of vLLM, with this per-replica limit (adds the `admission-guard` sidecar, the Service port `admission`, ingress and a scrape endpoint on it). @default - no guard: nothing spills before vLLM's own queue */
+  readonly admissionGuard?: AdmissionLimit;
   /** What installs the PodMonitor CRD (`GpuCluster.crdSources`); the PodMonitor waits for `prometheusOperator`. @default - none: prometheus-operator is installed outside this stack */
   readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
 }
@@ -151,6 +155,8 @@ export class VllmServer extends pulumi.ComponentResource {
   public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
   public readonly podMonitor: k8s.apiextensions.CustomResource;
   public readonly hfTokenSecret?: k8s.core.v1.Secret;
+  /** The admission guard's script, when the server has a guard. */
+  public readonly guardConfigMap?: k8s.core.v1.ConfigMap;
   /** OpenAI-compatible base URL inside the cluster, such as `http://chat.team-a.svc.cluster.local/v1`. */
   public readonly endpoint: pulumi.Output<string>;
   public readonly scaleTarget: QueueScaleTarget;
@@ -193,6 +199,10 @@ export class VllmServer extends pulumi.ComponentResource {
 
     if (args.huggingFaceToken !== undefined) {
       this.hfTokenSecret = hfTokenSecret(`${name}-hf-token`, args.namespace, labels, args.huggingFaceToken, this);
+    }
+    const guard = args.admissionGuard;
+    if (guard !== undefined) {
+      this.guardConfigMap = new k8s.core.v1.ConfigMap(`${name}-guard`, { metadata: meta("-guard"), data: guardConfigMapData() }, child);
     }
 
     const probe = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => ({
@@ -248,8 +258,12 @@ export class VllmServer extends pulumi.ComponentResource {
                   readinessProbe: probe(10, 5, 3),
                   livenessProbe: probe(20, 10, 6),
                 },
+                ...(guard !== undefined && this.guardConfigMap !== undefined ? [guardContainer(plan.workload, guard, VLLM_PORT, "admission-guard")] : []),
               ],
-              volumes: vllmVolumes(pod),
+              volumes: [
+                ...vllmVolumes(pod),
+                ...(this.guardConfigMap !== undefined ? [{ name: "admission-guard", configMap: { name: this.guardConfigMap.metadata.name, defaultMode: 0o444 } }] : []),
+              ],
             },
           },
         },
@@ -259,7 +273,17 @@ export class VllmServer extends pulumi.ComponentResource {
 
     this.service = new k8s.core.v1.Service(
       `${name}-svc`,
-      { metadata: meta(), spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] } },
+      {
+        metadata: meta(),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [
+            { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+            ...(guard !== undefined ? [{ name: GUARD_PORT_NAME, port: GUARD_PORT, targetPort: GUARD_PORT_NAME, protocol: "TCP" }] : []),
+          ],
+        },
+      },
       child,
     );
 
@@ -270,7 +294,7 @@ export class VllmServer extends pulumi.ComponentResource {
       child,
     );
 
-    const port = [{ protocol: "TCP", port: VLLM_PORT }];
+    const port = [{ protocol: "TCP", port: VLLM_PORT }, ...(guard !== undefined ? [{ protocol: "TCP", port: GUARD_PORT }] : [])];
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       `${name}-ingress`,
       {
@@ -308,6 +332,21 @@ export class VllmServer extends pulumi.ComponentResource {
                 { action: "replace", targetLabel: "job", replacement: ENGINE_SCRAPE_JOB },
               ],
             },
+            ...(guard !== undefined
+              ? [
+                  {
+                    port: GUARD_PORT_NAME,
+                    path: "/metrics",
+                    interval: args.scrapeInterval ?? d.scrapeInterval,
+                    honorLabels: false,
+                    relabelings: [
+                      { action: "replace", sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace" },
+                      { action: "replace", sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" },
+                      { action: "replace", targetLabel: "job", replacement: GUARD_SCRAPE_JOB },
+                    ],
+                  },
+                ]
+              : []),
           ],
         },
       },
@@ -324,6 +363,7 @@ export class VllmServer extends pulumi.ComponentResource {
       networkPolicy: this.networkPolicy,
       podMonitor: this.podMonitor,
       hfTokenSecret: this.hfTokenSecret,
+      guardConfigMap: this.guardConfigMap,
       endpoint: this.endpoint,
     });
   }

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { economicsConfigSchema, type EconomicsConfig } from "../policies/economics/schema";
-import { MIN_WAIVER_REASON_LENGTH } from "../policies/rules/inference-break-even";
+import { MIN_WAIVER_REASON_LENGTH } from "../policies/contract";
 import { CONFIG_NAMESPACE, formatKeyPath, namespaceValues, StackConfigError, type StackConfig } from "./config";
 
 /** Where the policy config keeps the economics. */

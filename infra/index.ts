@@ -6,12 +6,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { GpuCluster, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { GpuCluster, InferenceRouter, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
 import { gatedWorkloads, placeholderValues } from "./deploy-readiness";
 import { withResolvedEconomics } from "./economics-source";
 import { liveTargets } from "./live-targets";
+import { admissionLimits, previousRouterWeights, routerRoutes } from "./router-routes";
 import { evaluateStack } from "./stack-economics";
 
 const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
@@ -91,6 +92,11 @@ const engineClients = {
     },
   ],
 };
+/** The stack's economics, evaluated once: the guard limits and the live targets read the same numbers the gate judges. */
+const { config: gateConfig } = withResolvedEconomics(config, stackFile); // the economics the gate enforces: the policy config's
+const stackEvaluation = evaluateStack(gateConfig, pulumi.getStack(), { cheapestShape: false });
+/** Each interactive replica's admission guard limit, from the capacity the cost model evaluates. */
+const guardLimits = admissionLimits(config, stackEvaluation.workloads);
 const deployments = config.workloads.map((workload) => {
   const tenant = tenantsByName.get(workload.tenant);
   const pool = cluster.poolTargets[workload.serving.gpuPool];
@@ -108,6 +114,7 @@ const deployments = config.workloads.map((workload) => {
       crdSources: cluster.crdSources,
       prometheusServerAddress: cluster.prometheusUrl,
       clients: engineClients,
+      ...(guardLimits.has(workload.name) ? { admissionGuard: guardLimits.get(workload.name) } : {}),
       ...(huggingFaceToken !== undefined ? { huggingFaceToken } : {}),
     },
     { providers: { aws: awsProvider, kubernetes: cluster.kubernetesProvider }, dependsOn: [tenant] },
@@ -115,13 +122,37 @@ const deployments = config.workloads.map((workload) => {
 });
 
 /**
+ * The router: one alias per interactive workload at its rollout weight, the API behind it. API
+ * keys come from the secret config object `routerApiKeys` (by catalog provider; `npm run plan`
+ * lists the aliases whose key is not set); the previous
+ * weights from this stack's own last `routerWeights` output, so rollout-safety can check the step.
+ */
+const routerConfig = new pulumi.Config(CONFIG_NAMESPACE);
+const apiKeyProviders = new Set(Object.keys(JSON.parse(pulumi.runtime.allConfig()[`${CONFIG_NAMESPACE}:routerApiKeys`] ?? "{}") as object));
+const router = new InferenceRouter(
+  "inference-router",
+  {
+    routes: routerRoutes(config, {
+      namespaces: new Map(config.workloads.map((w) => [w.name, tenantsByName.get(w.tenant)!.namespaceName])),
+      guarded: new Set(guardLimits.keys()),
+      ...(apiKeyProviders.size > 0 ? { apiKeys: routerConfig.requireSecretObject<Record<string, string>>("routerApiKeys") } : {}),
+      apiKeyProviders,
+      previousWeights: previousRouterWeights(),
+    }),
+    namespace: TENANT_DEFAULTS.router.namespace,
+    podLabels: TENANT_DEFAULTS.router.podLabels,
+    prometheus: { namespace: cluster.tenantRef.prometheusNamespace, podLabels: cluster.tenantRef.prometheusPodLabels },
+  },
+  { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: deployments },
+);
+
+/**
  * Live economics: recording rules, alerts and a dashboard that hold the running workloads to the
  * numbers the gate judged them on (the same evaluation `npm run cost` prints).
  */
-const { config: gateConfig } = withResolvedEconomics(config, stackFile); // the economics the gate enforces: the policy config's
 const live = liveTargets(
   gateConfig,
-  evaluateStack(gateConfig, pulumi.getStack(), { cheapestShape: false }),
+  stackEvaluation,
   Object.fromEntries(deployments.filter((d) => d.server !== undefined).map((d) => [d.plan.workload, d.server!.scaleTarget.servedModelName])),
 );
 new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live, crdSources: cluster.crdSources }, { providers: { kubernetes: cluster.kubernetesProvider } });
@@ -144,3 +175,7 @@ export const tenants = Object.fromEntries(
 export const endpoints = Object.fromEntries(deployments.filter((d) => d.endpoint !== undefined).map((d) => [d.plan.workload, d.endpoint]));
 /** Batch workloads: the SQS queue URL batch jobs are submitted to. */
 export const batchQueues = Object.fromEntries(deployments.filter((d) => d.queueUrl !== undefined).map((d) => [d.plan.workload, d.queueUrl]));
+/** Owned weight per workload alias; the next update reads it back as the step it moves from. */
+export const routerWeights = router.routeWeights;
+/** What each alias routes to. */
+export const routes = router.routes;

@@ -88,3 +88,6 @@ export const ROUTER_MODEL_HEADER = "x-ai-eg-model";
 
 /** On an AIGatewayRoute: the owned percent the deployed route carried before this update (from the stack's last outputs), a decimal string; `rollout-safety` checks the step from it to the new weight. */
 export const ROLLOUT_PREVIOUS_OWNED_PERCENT_ANNOTATION = "gpu-inference.dev/rollout-previous-owned-percent";
+
+/** Shortest reason a waiver may give: a word or two is not a reason. */
+export const MIN_WAIVER_REASON_LENGTH = 20;

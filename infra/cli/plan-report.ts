@@ -9,6 +9,7 @@ import type { RecordedResource } from "../plan/mock-engine";
 import type { AnalyzerRun, PolicyDiagnostic } from "../policy/analyzer";
 import type { StackEvaluation } from "../stack-economics";
 import { costJson, costMarkdown, costTable } from "./cost-report";
+import { routeMarkdown, routeRows, routeSection } from "./route-report";
 
 export interface PlanResult {
   readonly stack: string;
@@ -94,6 +95,7 @@ export function planJson(result: PlanResult): unknown {
       ...(d.downgradedMandatory ? { downgradedMandatory: true } : {}),
     })),
     cost: costJson(result.cost),
+    routes: routeRows(result.resources),
     ...(result.base !== undefined ? { base: result.base } : {}),
     ...(result.readiness !== undefined ? { readiness: result.readiness } : {}),
   };
@@ -104,7 +106,7 @@ export function planTable(result: PlanResult, options: { color?: boolean } = {})
   const lines = [`Plan for stack ${result.stack} (offline preview: nothing is created; cloud-computed values are unknown)`, ""];
   const resources = new Table({ head: ["component", "resources", "types"], style, colWidths: [40, 11, 90], wordWrap: true });
   for (const group of groupByComponent(result.resources)) resources.push([group.component, String(group.count), typesLine(group)]);
-  lines.push(`Resources to create: ${result.resources.length}`, resources.toString(), "");
+  lines.push(`Resources to create: ${result.resources.length}`, resources.toString(), "", ...routeSection(result.resources));
   const pack = result.analysis.pack;
   lines.push(`Policies: pack ${pack.name} ${pack.version}, config ${result.policyConfigFile ?? "(pack defaults)"}`);
   if (result.analysis.diagnostics.length === 0) {
@@ -132,7 +134,7 @@ export function planMarkdown(result: PlanResult): string {
   if (result.base !== undefined) lines.push(...baseDiffMarkdown(result.base), "");
   lines.push(`<details><summary>${result.resources.length} resources to create</summary>`, "", "| component | resources | types |", "| --- | --- | --- |");
   for (const group of groupByComponent(result.resources)) lines.push(`| ${cell(group.component)} | ${group.count} | ${cell(typesLine(group))} |`);
-  lines.push("", "</details>", "");
+  lines.push("", "</details>", "", ...routeMarkdown(result.resources));
   const pack = result.analysis.pack;
   lines.push(`**Policies** (pack \`${pack.name}\` ${pack.version}, config \`${result.policyConfigFile ?? "pack defaults"}\`)`, "");
   if (result.analysis.diagnostics.length === 0) {

@@ -11,10 +11,12 @@ import type { RuleDefinition } from "./internal/rule";
 import { operationalReadiness } from "./operational-readiness";
 import { podSandboxing } from "./pod-sandboxing";
 import { queueDepthAutoscaling } from "./queue-depth-autoscaling";
+import { rolloutSafety } from "./rollout-safety";
 import { tenantIsolation } from "./tenant-isolation";
 
 export const RULES: readonly RuleDefinition<z.ZodObject>[] = [
   inferenceBreakEven,
+  rolloutSafety,
   queueDepthAutoscaling,
   gpuScheduling,
   tenantIsolation,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { evaluateWorkloadsSettled, stackCheck, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
 import type { StackContext } from "../economics/types";
+import { MIN_WAIVER_REASON_LENGTH } from "../contract";
 import { Findings, type RuleResult } from "./internal/findings";
 import { gpuWorkloadsOf, workloadLabel } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
@@ -31,8 +32,6 @@ const configSchema = z.strictObject({
   today: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
 });
 
-/** Shortest reason a waiver may give: a word or two is not a reason. */
-export const MIN_WAIVER_REASON_LENGTH = 20;
 
 const CHECKS = {
   "below-break-even": "modeled GPU utilization below break-even × (1 + margin)",

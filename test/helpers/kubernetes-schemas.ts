@@ -1,7 +1,9 @@
 /**
  * Validate a Kubernetes object against the real API schemas shipped by `kubernetes-models`
- * and its CRD packages (KEDA, Karpenter, prometheus-operator).
+ * and its CRD packages (KEDA, Karpenter, prometheus-operator, Envoy Gateway, Gateway API); Envoy
+ * AI Gateway objects against the zod schemas written from its CRDs (components/internal/router-crds.ts).
  */
+import { aiGatewayProblems } from "../../components/internal/router-crds";
 import type { RecordedResource } from "./pulumi-mocks";
 
 interface Validatable {
@@ -16,6 +18,8 @@ function modulePath(apiVersion: string, kind: string): string {
   if (group === "keda.sh" || group === "eventing.keda.sh") return `@kubernetes-models/keda/${group}/${version}/${kind}`;
   if (group === "karpenter.sh" || group === "karpenter.k8s.aws") return `@kubernetes-models/karpenter/${group}/${version}/${kind}`;
   if (group === "monitoring.coreos.com") return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
+  if (group === "gateway.envoyproxy.io") return `@kubernetes-models/envoy-gateway/${group}/${version}/${kind}`;
+  if (group === "gateway.networking.k8s.io") return `@kubernetes-models/gateway-api/${group}/${version}/${kind}`;
   return `kubernetes-models/${group}/${version}/${kind}`;
 }
 
@@ -33,6 +37,12 @@ export function kubernetesTypeOf(type: string): { apiVersion: string; kind: stri
  * `object` is the manifest (apiVersion and kind are filled in from the type when missing).
  */
 export async function validateKubernetesObject(apiVersion: string, kind: string, object: Record<string, unknown>): Promise<void> {
+  // Envoy AI Gateway's CRDs have no npm schema package: the zod schemas written from its v1.1.0 CRDs.
+  if (apiVersion.startsWith("aigateway.envoyproxy.io/")) {
+    const problems = aiGatewayProblems({ ...object, apiVersion, kind } as Parameters<typeof aiGatewayProblems>[0]);
+    if (problems.length > 0) throw new Error(problems.join("; "));
+    return;
+  }
   const module = (await import(modulePath(apiVersion, kind))) as Record<string, unknown>;
   const Model = module[kind] as ModelClass | undefined;
   if (Model === undefined) throw new Error(`no schema for ${apiVersion} ${kind}`);

@@ -32,6 +32,10 @@ const CRD_SOURCES: Readonly<Record<string, { readonly what: string; readonly is:
     what: "the kube-prometheus-stack Helm release (crds.enabled)",
     is: (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "kube-prometheus-stack",
   },
+  // The router: Envoy Gateway's chart installs its own and the Gateway API CRDs; the AI Gateway's CRD chart its own.
+  "gateway.envoyproxy.io": { what: "the Envoy Gateway Helm release", is: (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "oci://docker.io/envoyproxy/gateway-helm" },
+  "gateway.networking.k8s.io": { what: "the Envoy Gateway Helm release", is: (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "oci://docker.io/envoyproxy/gateway-helm" },
+  "aigateway.envoyproxy.io": { what: "the AI Gateway CRD Helm release", is: (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "oci://docker.io/envoyproxy/ai-gateway-crds-helm" },
   // EKS Auto Mode installs karpenter.sh NodePool and eks.amazonaws.com NodeClass once compute is enabled.
   "karpenter.sh": { what: "the EKS cluster with Auto Mode compute", is: isAutoModeCluster },
   "eks.amazonaws.com": { what: "the EKS cluster with Auto Mode compute", is: isAutoModeCluster },

@@ -23,6 +23,7 @@ import {
 } from "../../infra/policy/analyzer";
 import { toAnalyzerResources, type RegisteredResource } from "../../infra/policy/resources";
 import { RULES } from "../../policies/rules/all";
+import { routedStack } from "../fixtures/resources/router-stack";
 import { compliantStack, inputsOf, SECRET_TOKEN, setPath, STACK, without } from "../fixtures/resources/compliant-stack";
 import { UNKNOWN_VARIANTS } from "../fixtures/resources/variants";
 import { installPulumiMocks } from "../helpers/pulumi-mocks";
@@ -60,7 +61,8 @@ describe("the policy pack in its analyzer process", () => {
   });
 
   it("passes the compliant fixture under prod.json", async () => {
-    const run = await analyze(compliantStack(), PROD);
+    // With its router, so every policy applies (rollout-safety reads the routes).
+    const run = await analyze(routedStack(), PROD);
     expect(run.diagnostics).toEqual([]);
     // prod.json declares no readiness scorecard: that advisory policy says so instead of passing silently.
     expect(run.notApplicable.filter((n) => n.policyName !== "inference-break-even")).toEqual([

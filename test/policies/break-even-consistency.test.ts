@@ -1,7 +1,9 @@
 /**
  * One source of truth: the facts the break-even gate reads back from the resources the program
  * emits are the facts `npm run cost` takes from the stack config, and with the shipped policy
- * config the gate's numbers are the CLI's numbers.
+ * config the gate's numbers are the CLI's numbers — at the same owned share. One difference is by
+ * design: an interactive workload has a route, and the gate evaluates it at the share the route
+ * carries (`rollout.currentOwnedPercent`), where `npm run cost` shows the rollout's target.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,6 +14,7 @@ import { engineConfigOf } from "../../infra/plan/run-program";
 import { resolveEconomics, withResolvedEconomics } from "../../infra/economics-source";
 import { stackContext, workloadFacts } from "../../infra/stack-economics";
 import { evaluateWorkloads } from "../../policies/economics/evaluate";
+import type { WorkloadFacts } from "../../policies/economics/types";
 import { economicsConfigSchema } from "../../policies/economics/schema";
 import { gpuWorkloadsOf } from "../../policies/rules/internal/kubernetes";
 import { stackViewOf, type StackView } from "../../policies/rules/internal/stack";
@@ -20,6 +23,14 @@ import { DEV_STACK_FILE, REPO_ROOT } from "../fixtures/stack-files";
 import { installPulumiMocks } from "../helpers/pulumi-mocks";
 
 let config: StackConfig;
+
+/** What the gate reads for a workload: the config's facts, at the routed share when the workload has a route. */
+function gateFactsOf(stack: StackConfig, workload: StackConfig["workloads"][number]): WorkloadFacts {
+  const facts = workloadFacts(stack, workload);
+  if (workload.tier !== "interactive") return facts;
+  const share = workload.rollout.currentOwnedPercent;
+  return { ...facts, profile: { ...facts.profile, rollout: { currentOwnedPercent: share, targetOwnedPercent: share } } };
+}
 let view: StackView;
 
 beforeAll(async () => {
@@ -42,7 +53,7 @@ describe("the gate and npm run cost agree on the dev stack", () => {
     );
     expect([...fromResources.keys()].sort()).toEqual(config.workloads.map((w) => w.name).sort());
     for (const workload of config.workloads) {
-      expect(fromResources.get(workload.name), workload.name).toEqual(workloadFacts(config, workload));
+      expect(fromResources.get(workload.name), workload.name).toEqual(gateFactsOf(config, workload));
     }
   });
 
@@ -59,7 +70,7 @@ describe("the gate and npm run cost agree on the dev stack", () => {
     });
     const gate = evaluateWorkloads(gateFacts, { economics: gateEconomics, autoMode: clusterUsesAutoMode(view) }).workloads;
     const cli = evaluateWorkloads(
-      gateFacts.map((f) => workloadFacts(cliConfig, cliConfig.workloads.find((w) => w.name === f.profile.name)!)),
+      gateFacts.map((f) => gateFactsOf(cliConfig, cliConfig.workloads.find((w) => w.name === f.profile.name)!)),
       stackContext(cliConfig),
     ).workloads;
     expect(gate.map((g) => [g.name, g.modeledUtilization, g.breakEvenUtilization, g.ownedMonthlyUsd, g.apiMonthlyUsd, g.passesGate])).toEqual(

@@ -11,6 +11,7 @@ import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../econom
 import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, DEFAULT_REQUESTS_PER_BATCH_FILE, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
 import { declaredColdStart } from "./cold-start";
 import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
+import { routeForAlias } from "./routes";
 import type { ResourceView, StackView } from "./stack";
 import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
 
@@ -126,7 +127,10 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   }
   if ("unknown" in read) return { kind: "unknown", what: "the workload profile", path: read.unknown.path };
   if ("malformed" in read) return { kind: "invalid", check: "profile-malformed", message: `has a malformed \`${WORKLOAD_PROFILE_ANNOTATION}\` annotation: ${read.malformed}` };
-  const { profile } = read;
+  // The owned share is the one the deployed route carries (its AIGatewayRoute weights), not the profile's number.
+  const route = routeForAlias(view, read.profile.name);
+  if (route.kind === "unknown") return { kind: "unknown", what: "the router's owned weight", path: route.path };
+  const profile = route.kind === "route" ? atOwnedShare(read.profile, route.route.ownedPercent) : read.profile;
 
   const gpus = gpusPerPod(workload);
   if (isUnknown(gpus)) return { kind: "unknown", what: "the GPU count", path: gpus.path };
@@ -164,6 +168,12 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
       ...(perFile !== undefined ? { requestsPerBatchFile: perFile } : {}),
     },
   };
+}
+
+/** The profile with its rollout at the routed owned percent (the economics evaluate `targetOwnedPercent`). */
+function atOwnedShare(profile: WorkloadProfile, ownedPercent: number): WorkloadProfile {
+  const percent = ownedPercent as WorkloadProfile["rollout"]["targetOwnedPercent"];
+  return { ...profile, rollout: { currentOwnedPercent: percent, targetOwnedPercent: percent } };
 }
 
 /** vLLM's `--gpu-memory-utilization` from the container args; vLLM's default 0.9 when absent. */
