@@ -7,7 +7,7 @@
  * It lives below the program (infra/) so the layering stays one way: economics ← pack contract ←
  * components ← infra. Its inputs are structural: the validated stack config satisfies them.
  */
-import { bytesPerElement, estimateColdStartSeconds } from "../../policies/economics/capacity";
+import { estimateColdStartSeconds, weightGiB as weightsGiB } from "../../policies/economics/capacity";
 import { gpuById, instanceById, resolveArchitecture } from "../../policies/economics/catalog";
 import { engineLimits, type EngineLimitsResult } from "../../policies/economics/engine-limits";
 import { sloSchema, type WorkloadProfile } from "../../policies/economics/schema";
@@ -131,9 +131,13 @@ export function checkpointPrecision(weightPrecision: WorkloadProfile["model"]["w
   return weightPrecision === "fp8" ? "bf16" : weightPrecision;
 }
 
-/** Size of the checkpoint a replica downloads, GiB, from the size of the weights it serves. */
-export function checkpointGiB(model: Pick<WorkloadProfile["model"], "weightPrecision">, servedWeightGiB: number): number {
-  return (servedWeightGiB * bytesPerElement(checkpointPrecision(model.weightPrecision))) / bytesPerElement(model.weightPrecision);
+/**
+ * Size of the checkpoint a replica downloads, GiB: the served weights' size, except for a model quantized at
+ * load, whose BF16 checkpoint is sized from its architecture.
+ */
+export function checkpointGiB(model: Pick<WorkloadProfile["model"], "id" | "architecture" | "weightPrecision">, servedWeightGiB: number): number {
+  const stored = checkpointPrecision(model.weightPrecision);
+  return stored === model.weightPrecision ? servedWeightGiB : weightsGiB(resolveArchitecture(model), stored);
 }
 
 /**
