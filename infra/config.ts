@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
+import { isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { z } from "zod";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/rules/internal/workload-facts";
@@ -163,15 +163,30 @@ function partialReferenceProblems(values: Record<string, unknown>): ReferencePro
   });
 }
 
-/** Every problem found in one stack file; carries no stack trace worth showing. */
+/**
+ * Every problem found in one stack file; carries no stack trace worth showing. At most
+ * MAX_LISTED_PROBLEMS are kept (then a count of the rest), each cut to a readable length with
+ * control characters escaped, so no input can make the message echo binary or flood a terminal.
+ */
 export class StackConfigError extends Error {
+  readonly problems: readonly string[];
   constructor(
     readonly file: string,
-    readonly problems: readonly string[],
+    problems: readonly string[],
   ) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS).map(printable);
+    if (problems.length > MAX_LISTED_PROBLEMS) listed.push(`${printable(file)}: … and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+    super(`${printable(file)}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${listed.map((p) => `  ${p}`).join("\n")}`);
+    this.problems = listed;
     this.name = "StackConfigError";
   }
+}
+
+/** One line of plain text: control characters escaped, cut at MAX_PROBLEM_CHARS. */
+function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length > MAX_PROBLEM_CHARS ? `${escaped.slice(0, MAX_PROBLEM_CHARS - 1)}…` : escaped;
 }
 
 /** `workloads[1].traffic.requestsPerMonth`, the way a person reads the YAML. */
@@ -192,25 +207,37 @@ export function parseStackConfig(values: Record<string, unknown>, file: string):
   const problems: string[] = [];
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
-    if ((SECRET_CONFIG_KEYS as readonly string[]).includes(key)) continue;
+    if ((SECRET_CONFIG_KEYS as readonly string[]).includes(key)) {
+      // The engine hands the program decrypted secrets and never these keys in `values`; from a
+      // file, a secret must be a `secure:` ciphertext. Never echo the value.
+      if (!isSecureValue(value)) {
+        problems.push(`${file}: ${CONFIG_NAMESPACE}:${key}: a secret in plain text; delete the line and run \`pulumi config set --secret ${key}\` (then rotate the token: it may be in version control)`);
+      }
+      continue;
+    }
     plain[key] = value;
+  }
+  for (const keyPath of plainTextTokenPaths(plain)) {
+    problems.push(`${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(keyPath)}: looks like an access token in plain text; secrets go in \`pulumi config set --secret\`, never in the stack file`);
   }
   const result = stackConfigSchema.safeParse(plain);
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(describeIssue(issue, file));
+    const seen = new Set(problems);
     for (const problem of partialReferenceProblems(plain)) {
       const line = `${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(problem.path)}: ${problem.message}`;
-      if (!problems.includes(line)) problems.push(line);
+      if (!seen.has(line)) problems.push(line);
+      seen.add(line);
     }
   }
-  if (problems.length > 0) throw new StackConfigError(file, problems);
-  return result.data as StackConfig;
+  if (problems.length > 0 || !result.success) throw new StackConfigError(file, problems);
+  return result.data;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, file: string): string {
   if (issue.code === "unrecognized_keys") {
     const where = issue.path.length > 0 ? `${CONFIG_NAMESPACE}:${formatKeyPath(issue.path)}` : CONFIG_NAMESPACE;
-    return `${file}: ${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against docs/configuration.md`;
+    return `${file}: ${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${listSome(issue.keys.map((k) => `"${k.slice(0, 80)}"`))}; check the spelling against docs/configuration.md`;
   }
   const where = issue.path.length > 0 ? `${CONFIG_NAMESPACE}:${formatKeyPath(issue.path)}` : CONFIG_NAMESPACE;
   // zod's own wording for a missing key is "Invalid input: expected X, received undefined".
@@ -218,39 +245,127 @@ function describeIssue(issue: z.core.$ZodIssue, file: string): string {
   return `${file}: ${where}: ${message}`;
 }
 
+/** Largest stack file read: a real one is a few KiB; anything past this is refused before parsing. */
+export const MAX_STACK_FILE_BYTES = 2 * 1024 * 1024;
+/** Most problems listed for one file; the rest are counted, so hostile input cannot flood the terminal. */
+export const MAX_LISTED_PROBLEMS = 20;
+/** Longest problem line printed; longer ones are cut with an ellipsis. */
+const MAX_PROBLEM_CHARS = 300;
+/** Alias expansions allowed when building the config (yaml's own default): a "billion laughs" file stops here. */
+const MAX_ALIAS_COUNT = 100;
+
 /**
  * Read `Pulumi.<stack>.yaml` (or any file of that shape) and validate its `gpu-inference:` keys.
- * Keys of other namespaces (`aws:region`, ...) are left to their owners.
+ * Keys of other namespaces (`aws:region`, ...) are left to their owners. Bounded in size and time:
+ * a file over MAX_STACK_FILE_BYTES, not UTF-8 text, or with aliases that expand past
+ * MAX_ALIAS_COUNT is refused with one line naming the file.
  */
 export function loadStackConfigFile(file: string): StackConfig {
   const display = path.basename(file);
-  let text: string;
+  return parseStackConfig(namespaceValues(readStackFileText(file, display), display), display);
+}
+
+/** The stack file's text, or a StackConfigError naming the file when it cannot be a stack file. */
+export function readStackFileText(file: string, display: string = path.basename(file)): string {
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, "utf8");
+    const size = fs.statSync(file).size;
+    if (size > MAX_STACK_FILE_BYTES) {
+      throw new StackConfigError(display, [`${display}: the file is ${formatBytes(size)}; a stack file is at most ${formatBytes(MAX_STACK_FILE_BYTES)} (is this the right file?)`]);
+    }
+    bytes = fs.readFileSync(file);
   } catch (error) {
+    if (error instanceof StackConfigError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     throw new StackConfigError(display, [`${display}: cannot read the stack file: ${reason}`]);
   }
-  return parseStackConfig(namespaceValues(text, display), display);
+  return decodeStackText(bytes, display);
+}
+
+/** UTF-8 text without NUL bytes, or a one-line StackConfigError: binary is summarized, never echoed. */
+export function decodeStackText(bytes: Uint8Array, display: string): string {
+  if (bytes.length > MAX_STACK_FILE_BYTES) {
+    throw new StackConfigError(display, [`${display}: the file is ${formatBytes(bytes.length)}; a stack file is at most ${formatBytes(MAX_STACK_FILE_BYTES)} (is this the right file?)`]);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new StackConfigError(display, [`${display}: not UTF-8 text (${formatBytes(bytes.length)} of binary data?); a stack file is YAML`]);
+  }
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) throw new StackConfigError(display, [`${display}:${lineOf(text, nul)}: a NUL byte; a stack file is YAML text, not binary data`]);
+  return text;
 }
 
 /** The `gpu-inference:` values of a stack file's `config:` map, prefix removed. */
 export function namespaceValues(text: string, display: string): Record<string, unknown> {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new StackConfigError(
-      display,
-      doc.errors.map((e) => `${display}:${e.linePos?.[0]?.line ?? "?"}: invalid YAML: ${e.message.split("\n")[0]}`),
-    );
+  const lineCounter = new LineCounter();
+  // uniqueKeys off: yaml compares each key with every earlier one (quadratic in keys, minutes for
+  // 100,000 keys); duplicateKeyProblems finds the same duplicates in one pass.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter });
+  const lineAt = (offset: number | undefined) => (offset === undefined ? "?" : lineCounter.linePos(offset).line);
+  const problems = [
+    ...doc.errors.map((e) => `${display}:${lineAt(e.pos[0])}: invalid YAML: ${e.message.split("\n")[0]}`),
+    ...duplicateKeyProblems(doc, display, lineAt),
+  ];
+  if (problems.length > 0) throw new StackConfigError(display, problems);
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const reason = /alias/i.test((error as Error).message)
+      ? `YAML aliases expand past ${MAX_ALIAS_COUNT} references (an alias bomb?); write the values out instead of aliasing them`
+      : `cannot read the YAML: ${(error as Error).message}`;
+    throw new StackConfigError(display, [`${display}: ${reason}`]);
   }
-  const root = doc.toJS() as unknown;
   const config = isRecord(root) ? root.config : undefined;
   if (!isRecord(config)) throw new StackConfigError(display, [`${display}: expected a top-level \`config:\` map`]);
   const values: Record<string, unknown> = {};
+  const unprefixed: string[] = [];
   for (const [key, value] of Object.entries(config)) {
     if (key.startsWith(`${CONFIG_NAMESPACE}:`)) values[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+    else if (!key.includes(":")) unprefixed.push(key);
+  }
+  if (unprefixed.length > 0) {
+    // Pulumi would file these under the project's default namespace; this program would never see them.
+    throw new StackConfigError(display, [
+      `${display}: config key${unprefixed.length === 1 ? "" : "s"} without a namespace: ${listSome(unprefixed.map((k) => `"${k}"`))}; write them as "${CONFIG_NAMESPACE}:${unprefixed[0]}"`,
+    ]);
   }
   return values;
+}
+
+/** Keys repeated within one YAML map, each with its line; one pass over the document. */
+function duplicateKeyProblems(doc: Document, display: string, lineAt: (offset: number | undefined) => number | string): string[] {
+  const problems: string[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof key !== "string" && typeof key !== "number" && typeof key !== "boolean") continue;
+        if (seen.has(key)) problems.push(`${display}:${lineAt(isScalar(pair.key) ? pair.key.range?.[0] : undefined)}: duplicate key "${String(key).slice(0, 80)}"`);
+        seen.add(key);
+      }
+    },
+  });
+  return problems;
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+}
+
+/** The first few items and how many more, so a list built from input stays short. */
+function listSome(items: readonly string[], shown = 10): string {
+  return items.length <= shown ? items.join(", ") : `${items.slice(0, shown).join(", ")} and ${items.length - shown} more`;
 }
 
 /**
@@ -285,6 +400,28 @@ function decodeEngineValue(raw: string): unknown {
 /** Path of a stack's file next to `Pulumi.yaml`. */
 export function stackFilePath(stack: string, projectDir: string = path.resolve(__dirname, "..")): string {
   return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/** A Pulumi ciphertext: `{ secure: "<base64>" }`. */
+function isSecureValue(value: unknown): boolean {
+  return isRecord(value) && typeof value.secure === "string" && Object.keys(value).length === 1;
+}
+
+/** Provider token shapes that must never sit in a stack file: Hugging Face, OpenAI-style, AWS access keys. */
+const TOKEN_PATTERNS = [/^hf_[A-Za-z0-9]{20,}$/, /^sk-[A-Za-z0-9_-]{20,}$/, /^(AKIA|ASIA)[A-Z0-9]{16}$/];
+
+/** Key paths of string values shaped like access tokens, walked iteratively (no recursion limit on deep input). */
+function plainTextTokenPaths(values: Record<string, unknown>): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const stack: [unknown, (string | number)[]][] = [[values, []]];
+  while (stack.length > 0) {
+    const [value, keyPath] = stack.pop()!;
+    if (typeof value === "string") {
+      if (TOKEN_PATTERNS.some((pattern) => pattern.test(value.trim()))) found.push(keyPath);
+    } else if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, [...keyPath, i]]));
+    else if (isRecord(value) && !isSecureValue(value)) for (const [key, item] of Object.entries(value)) stack.push([item, [...keyPath, key]]);
+  }
+  return found.reverse();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
