@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { z } from "zod";
-import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
+import { economicsConfigSchema, MODEL_LIMITS, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/rules/internal/workload-facts";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
@@ -20,21 +20,54 @@ export const SECRET_CONFIG_KEYS = ["huggingFaceToken"] as const;
 
 const dnsLabel = (what: string) =>
   z.string().regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: `expected a ${what}: a DNS-1123 label of at most 40 characters (a-z, 0-9, -)` });
-const wholeNumber = (what: string, min: number) =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(min, { error: `expected ${what}` });
+const wholeNumber = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what}, at most ${max.toLocaleString("en-US")}` });
+const boundedPositive = (what: string, max: number) =>
+  z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` }).max(max, { error: `expected ${what} of at most ${max.toLocaleString("en-US")}` });
+
+/**
+ * Bounds of the serving and cluster numbers, beyond any real stack, within which the month
+ * simulation's counters and arrays stay small (the economics' own numbers: MODEL_LIMITS).
+ */
+export const SERVING_LIMITS = {
+  /** Replicas of one workload; the simulation counts them in 32-bit integers. */
+  replicas: 10_000,
+  /** GPUs in one pool's limit or one tenant's quota. */
+  gpus: 100_000,
+  /** Cold start and scale-down cooldown, seconds (a day): the simulation keeps one slot per step of them. */
+  seconds: 86_400,
+  /** Waiting requests per replica that trigger scale-up. */
+  queueDepth: 10_000_000,
+  /** Requests in one batch file. */
+  requestsPerBatchFile: 1_000_000,
+  /** Tokens/s one replica sustains (measured). */
+  tokensPerSecond: 10_000_000,
+  /** Entries of each list: beyond this a stack takes minutes to evaluate; split it. */
+  workloads: 100,
+  gpuPools: 50,
+  tenants: 500,
+  instanceTypesPerPool: 100,
+  /** Free-text names (teams, model ids): AWS tag values hold 256 characters. */
+  textChars: 256,
+} as const;
 
 /** A GPU node pool: a Karpenter NodePool the serving workloads select by label. */
 export const gpuPoolSchema = z.strictObject({
   /** Pool name; workloads refer to it in `serving.gpuPool`. */
   name: dnsLabel("pool name"),
   /** EC2 instance types the pool may launch (maps to the NodePool requirement on `node.kubernetes.io/instance-type`). */
-  instanceTypes: z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type such as g6e.xlarge" })).min(1, {
-    error: "expected at least one instance type",
-  }),
+  instanceTypes: z
+    .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type such as g6e.xlarge" }))
+    .min(1, { error: "expected at least one instance type" })
+    .max(SERVING_LIMITS.instanceTypesPerPool, { error: `expected at most ${SERVING_LIMITS.instanceTypesPerPool} instance types` }),
   /** Capacity type (maps to `karpenter.sh/capacity-type`; `reserved` prices at the 1-year commitment rate). @default "on-demand" */
   capacityType: z.enum(["on-demand", "spot", "reserved"]).default("on-demand"),
   /** Most GPUs the pool may run at once: its spending ceiling (maps to `NodePool.spec.limits["nvidia.com/gpu"]`). */
-  gpuLimit: wholeNumber("a whole number of GPUs, at least 1", 1),
+  gpuLimit: wholeNumber("a whole number of GPUs, at least 1", 1, SERVING_LIMITS.gpus),
 });
 export type GpuPoolConfig = z.infer<typeof gpuPoolSchema>;
 
@@ -56,9 +89,12 @@ export const clusterSchema = z.strictObject({
     )
     .default([]),
   /** GPU node pools. */
-  gpuPools: z.array(gpuPoolSchema).min(1, { error: "expected at least one GPU pool" }),
+  gpuPools: z
+    .array(gpuPoolSchema)
+    .min(1, { error: "expected at least one GPU pool" })
+    .max(SERVING_LIMITS.gpuPools, { error: `expected at most ${SERVING_LIMITS.gpuPools} GPU pools` }),
   /** Team that owns the cluster, for the `team` cost-allocation tag on every AWS resource. @default "platform" */
-  team: z.string().min(1, { error: "expected a team name" }).default("platform"),
+  team: z.string().min(1, { error: "expected a team name" }).max(SERVING_LIMITS.textChars, { error: `expected at most ${SERVING_LIMITS.textChars} characters` }).default("platform"),
   /**
    * IAM roles granted cluster admin through explicit EKS access entries (the creator gets none); the role
    * that runs `pulumi up` must be one of them to apply the cluster's Kubernetes objects. @default []
@@ -73,9 +109,9 @@ export const tenantSchema = z.strictObject({
   /** Tenant name; also its namespace. */
   name: dnsLabel("tenant name"),
   /** Team that owns the tenant, for cost-allocation tags. @default - the tenant name */
-  team: z.string().min(1).optional(),
+  team: z.string().min(1).max(SERVING_LIMITS.textChars, { error: `expected at most ${SERVING_LIMITS.textChars} characters` }).optional(),
   /** Most GPUs the tenant's pods may request (maps to `ResourceQuota` `requests.nvidia.com/gpu`). */
-  gpuQuota: wholeNumber("a whole number of GPUs, at least 0", 0),
+  gpuQuota: wholeNumber("a whole number of GPUs, at least 0", 0, SERVING_LIMITS.gpus),
 });
 export type TenantConfig = z.infer<typeof tenantSchema>;
 
@@ -86,26 +122,26 @@ export const servingSchema = z.strictObject({
   /** GPUs per replica; also vLLM's `--tensor-parallel-size` and the container's `nvidia.com/gpu` limit. @default 1 */
   gpusPerReplica: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { error: "expected 1, 2, 4 or 8 GPUs per replica" }).default(1),
   /** Fewest replicas (maps to `ScaledObject.spec.minReplicaCount`). @default - 1 for interactive, 0 for batch */
-  minReplicas: wholeNumber("a whole number of replicas, at least 0", 0).optional(),
+  minReplicas: wholeNumber("a whole number of replicas, at least 0", 0, SERVING_LIMITS.replicas).optional(),
   /** Most replicas (maps to `ScaledObject.spec.maxReplicaCount` / `ScaledJob.spec.maxReplicaCount`). @default 4 */
-  maxReplicas: wholeNumber("a whole number of replicas, at least 1", 1).default(4),
+  maxReplicas: wholeNumber("a whole number of replicas, at least 1", 1, SERVING_LIMITS.replicas).default(4),
   /**
    * Waiting requests per replica that triggers scale-up (interactive: KEDA trigger `threshold`); batch: requests waiting per
    * job, deployed as ⌈this ÷ requestsPerBatchFile⌉ queued files per job (`ScaledJob` trigger `queueLength`). @default 4
    */
-  targetQueueDepthPerReplica: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).default(4),
+  targetQueueDepthPerReplica: boundedPositive("a positive number", SERVING_LIMITS.queueDepth).default(4),
   /** Seconds load must stay low before a replica is removed (maps to `ScaledObject.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds`). @default 900 */
-  scaleDownCooldownSeconds: wholeNumber("a whole number of seconds", 0).default(900),
+  scaleDownCooldownSeconds: wholeNumber("a whole number of seconds", 0, SERVING_LIMITS.seconds).default(900),
   /** Seconds from a scale-up request to a serving replica (node provisioning + model load). @default - estimated from the model's weight size */
-  coldStartSeconds: wholeNumber("a whole number of seconds", 1).optional(),
+  coldStartSeconds: wholeNumber("a whole number of seconds", 1, SERVING_LIMITS.seconds).optional(),
   /** Batch tiers: requests in one batch file (one SQS message); vLLM's offline runner reloads the model per file. @default 50000 (OpenAI's batch-file limit) */
-  requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
+  requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1, SERVING_LIMITS.requestsPerBatchFile).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
   /** Tokens/s one replica sustains for this workload, measured; wins over the roofline model. @default - the roofline estimate */
-  measuredTokensPerSecond: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
+  measuredTokensPerSecond: boundedPositive("a positive number", SERVING_LIMITS.tokensPerSecond).min(1, { error: "expected at least 1 token per second" }).optional(),
   /** USD per replica-hour, such as a negotiated rate; wins over the catalog. @default - the catalog's instance price × GPUs per replica ÷ GPUs per instance */
-  hourlyPriceUsd: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
+  hourlyPriceUsd: boundedPositive("a positive number", MODEL_LIMITS.usdPerHour).optional(),
 });
 export type ServingConfig = z.infer<typeof servingSchema>;
 
@@ -121,9 +157,15 @@ export const stackConfigSchema = z
     /** Environment name, used in tags and to pick the policy enforcement. */
     environment: z.enum(["dev", "staging", "prod"], { error: "expected dev, staging or prod" }),
     cluster: clusterSchema,
-    tenants: z.array(tenantSchema).min(1, { error: "expected at least one tenant" }),
+    tenants: z
+      .array(tenantSchema)
+      .min(1, { error: "expected at least one tenant" })
+      .max(SERVING_LIMITS.tenants, { error: `expected at most ${SERVING_LIMITS.tenants} tenants` }),
     economics: economicsConfigSchema.default(economicsConfigSchema.parse({})),
-    workloads: z.array(workloadSchema).default([]),
+    workloads: z
+      .array(workloadSchema)
+      .max(SERVING_LIMITS.workloads, { error: `expected at most ${SERVING_LIMITS.workloads} workloads; split the stack` })
+      .default([]),
   })
   .superRefine((config, ctx) => {
     const all = <T>(list: readonly T[]) => list.map((value, i) => [i, value] as const);

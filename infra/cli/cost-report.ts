@@ -49,6 +49,24 @@ export function costJson(evaluation: StackEvaluation): unknown {
   };
 }
 
+/**
+ * Key paths of every number in a report that is not finite (NaN or ±Infinity print as nonsense and
+ * JSON turns them into null). The schema's bounds should make this empty; the CLIs check anyway
+ * and stop with an error naming the figure rather than print it.
+ */
+export function nonFiniteFigures(report: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[report, ""]];
+  while (stack.length > 0) {
+    const [value, at] = stack.pop()!;
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) found.push(at);
+    } else if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
+    else if (typeof value === "object" && value !== null) for (const [key, item] of Object.entries(value)) stack.push([item, at === "" ? key : `${at}.${key}`]);
+  }
+  return found.sort();
+}
+
 const HEAD = ["workload", "tier", "verdict", "gate", "owned share", "utilization", "needed", "owned/mo", "API/mo", "savings/mo", "payback (mo)", "GPU-h/mo", "$/1M owned", "$/1M API"];
 
 function row(w: WorkloadRow): string[] {

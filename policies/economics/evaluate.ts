@@ -137,9 +137,18 @@ export function pickInstanceType(facts: WorkloadFacts, context: StackContext): s
   if (candidates.length === 0) {
     throw new Error(`${facts.profile.name}: no instance type in [${facts.instanceTypes.join(", ")}] has ${facts.gpusPerReplica} GPUs for one replica`);
   }
-  return candidates
-    .map((id) => ({ id, usd: replicaUsdPerHour(id, { ...facts, hourlyPriceUsd: undefined }, context) }))
-    .sort((a, b) => a.usd - b.usd)[0]!.id;
+  // A pinned replica price (serving.hourlyPriceUsd) stands in for catalog prices the pool's
+  // capacity type may lack (reserved rates): unpriced candidates rank last instead of throwing.
+  const pinned = facts.hourlyPriceUsd !== undefined;
+  const priced = candidates.map((id) => {
+    try {
+      return { id, usd: replicaUsdPerHour(id, { ...facts, hourlyPriceUsd: undefined }, context) };
+    } catch (error) {
+      if (!pinned) throw error;
+      return { id, usd: Number.POSITIVE_INFINITY };
+    }
+  });
+  return priced.sort((a, b) => a.usd - b.usd)[0]!.id;
 }
 
 /** Evaluate one workload at its target owned share. */

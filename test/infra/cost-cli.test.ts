@@ -95,7 +95,7 @@ describe("npm run cost", () => {
     });
     const run = cost(["--config", file]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("Pulumi.broken.yaml: gpu-inference:workloads[0].traffic.meanInputTokens: expected a positive number of tokens");
+    expect(run.stderr).toContain("Pulumi.broken.yaml: gpu-inference:workloads[0].traffic.meanInputTokens: expected a number of tokens of at least 1");
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe("");
   });
