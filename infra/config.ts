@@ -10,10 +10,14 @@ import * as path from "node:path";
 import { isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { z } from "zod";
 import { economicsConfigSchema, MODEL_LIMITS, workloadProfileSchema } from "../policies/economics/schema";
+import { INSTANCE_TYPES } from "../policies/economics/catalog";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/rules/internal/workload-facts";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
+
+/** Regions whose instance prices the catalog carries. */
+export const CATALOG_REGIONS: readonly string[] = [...new Set(INSTANCE_TYPES.map((instance) => instance.region))].sort();
 
 /** Config keys that hold secrets: set with `pulumi config set --secret`, never read from plain YAML. */
 export const SECRET_CONFIG_KEYS = ["huggingFaceToken"] as const;
@@ -75,7 +79,14 @@ export const clusterSchema = z.strictObject({
   /** EKS cluster name. */
   name: dnsLabel("cluster name"),
   /** AWS region. @default "us-east-1" */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "expected an AWS region such as us-east-1" }).default("us-east-1"),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "expected an AWS region such as us-east-1" })
+    // Instance prices differ by region: pricing another region's stack with these would be silently wrong.
+    .refine((region) => CATALOG_REGIONS.includes(region), {
+      error: (issue) => `the price catalog covers ${CATALOG_REGIONS.join(", ")} only, so the cost model cannot price ${String(issue.input)}; use one of those regions`,
+    })
+    .default("us-east-1"),
   /** Kubernetes minor version. @default "1.33" */
   kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version such as 1.33" }).default("1.33"),
   /** Who provisions nodes: EKS Auto Mode (AWS runs Karpenter, drivers, device plugin) or self-managed Karpenter. @default "auto-mode" */
@@ -236,6 +247,7 @@ export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
   let out = "";
   for (const key of keyPath) {
     if (typeof key === "number") out += `[${key}]`;
+    else if (!/^[A-Za-z_][\w-]*$/.test(String(key))) out += `[${JSON.stringify(String(key))}]`; // g6e.xlarge, ids with slashes
     else out += out === "" ? String(key) : `.${String(key)}`;
   }
   return out;
@@ -246,21 +258,10 @@ export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
  * Throws StackConfigError listing every problem, each as `<file>: gpu-inference:<path>: <message>`.
  */
 export function parseStackConfig(values: Record<string, unknown>, file: string): StackConfig {
-  const problems: string[] = [];
+  const problems = plainTextSecretProblems(values, file);
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
-    if ((SECRET_CONFIG_KEYS as readonly string[]).includes(key)) {
-      // The engine hands the program decrypted secrets and never these keys in `values`; from a
-      // file, a secret must be a `secure:` ciphertext. Never echo the value.
-      if (!isSecureValue(value)) {
-        problems.push(`${file}: ${CONFIG_NAMESPACE}:${key}: a secret in plain text; delete the line and run \`pulumi config set --secret ${key}\` (then rotate the token: it may be in version control)`);
-      }
-      continue;
-    }
-    plain[key] = value;
-  }
-  for (const keyPath of plainTextTokenPaths(plain)) {
-    problems.push(`${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(keyPath)}: looks like an access token in plain text; secrets go in \`pulumi config set --secret\`, never in the stack file`);
+    if (!(SECRET_CONFIG_KEYS as readonly string[]).includes(key)) plain[key] = value;
   }
   const result = stackConfigSchema.safeParse(plain);
   if (!result.success) {
@@ -274,6 +275,26 @@ export function parseStackConfig(values: Record<string, unknown>, file: string):
   }
   if (problems.length > 0 || !result.success) throw new StackConfigError(file, problems);
   return result.data;
+}
+
+/**
+ * Secrets written in plain text: a secret key whose value is not a `secure:` ciphertext, or any
+ * value shaped like an access token. Messages name the key, never the value.
+ */
+export function plainTextSecretProblems(values: Record<string, unknown>, file: string): string[] {
+  const problems: string[] = [];
+  for (const key of SECRET_CONFIG_KEYS) {
+    // The engine hands the program decrypted secrets but never these keys in `values`; from a
+    // file, a secret must be a `secure:` ciphertext.
+    if (key in values && !isSecureValue(values[key])) {
+      problems.push(`${file}: ${CONFIG_NAMESPACE}:${key}: a secret in plain text; delete the line and run \`pulumi config set --secret ${key}\` (then rotate the token: it may be in version control)`);
+    }
+  }
+  const others = Object.fromEntries(Object.entries(values).filter(([key]) => !(SECRET_CONFIG_KEYS as readonly string[]).includes(key)));
+  for (const keyPath of plainTextTokenPaths(others)) {
+    problems.push(`${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(keyPath)}: looks like an access token in plain text; secrets go in \`pulumi config set --secret\`, never in the stack file`);
+  }
+  return problems;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, file: string): string {

@@ -7,14 +7,15 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { evaluateStack } from "../stack-economics";
 import { renderCostChartSvg } from "./chart";
-import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand } from "./common";
-import { costJson, costMarkdown, costTable } from "./cost-report";
+import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, policyConfigFileFor, runCli, runCommand, tableOptions, warnIfNoPolicyConfig } from "./common";
+import { costJson, costMarkdown, costTable, nonFiniteFigures } from "./cost-report";
 
 interface CostOptions {
   stack?: string;
   config?: string;
   format: string;
   chart?: string;
+  wide?: boolean;
 }
 
 export function costCommand(): Command {
@@ -24,13 +25,19 @@ export function costCommand(): Command {
     .option("-c, --config <file>", "a stack file to read instead of Pulumi.<stack>.yaml")
     .option("-f, --format <format>", "table | markdown | json", "table")
     .option("--chart <file.svg>", "also write an SVG chart of cost against utilization")
-    .addHelpText("after", "\nExit codes: 0 success, 2 invalid config or usage.")
+    .option("--wide", "table: every column, however wide (default: fit the terminal, 120 columns when piped)")
+    .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .action(async (options: CostOptions) => {
       await runCommand(async () => {
         const format = parseFormat(options.format);
         const { stack, config } = loadSelectedStack(options);
+        warnIfNoPolicyConfig(config.environment, policyConfigFileFor(config.environment));
         const evaluation = evaluateStack(config, stack);
+        const report = costJson(evaluation);
+        const nonFinite = nonFiniteFigures(report);
+        // The schema bounds every input so this stays empty; a figure that is not a number is a bug, never output.
+        if (nonFinite.length > 0) throw new Error(`the cost model produced a figure that is not a finite number at ${nonFinite.slice(0, 5).join(", ")}`);
         if (options.chart !== undefined) {
           const target = path.resolve(options.chart);
           const svg = await renderCostChartSvg(evaluation);
@@ -40,7 +47,7 @@ export function costCommand(): Command {
           fs.renameSync(partial, target);
         }
         const out =
-          format === "json" ? JSON.stringify(costJson(evaluation), null, 2) : format === "markdown" ? costMarkdown(evaluation) : costTable(evaluation, { color: process.stdout.isTTY === true });
+          format === "json" ? JSON.stringify(report, null, 2) : format === "markdown" ? costMarkdown(evaluation) : costTable(evaluation, tableOptions(options.wide));
         process.stdout.write(`${out}\n`);
         if (options.chart !== undefined && format !== "json") process.stderr.write(`chart written to ${options.chart}\n`);
         return EXIT.ok;

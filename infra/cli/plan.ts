@@ -7,14 +7,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
-import { Listr, ListrLogger, ProcessOutput } from "listr2";
+import { Listr } from "listr2";
 import type { StackConfig } from "../config";
 import type { RecordedResource } from "../plan/mock-engine";
 import { runProgramOffline } from "../plan/run-program";
 import { runPolicyPack, type AnalyzerRun, type PolicyConfigFile } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
-import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand, UsageError } from "./common";
+import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, progressOptions, runCli, runCommand, UsageError, useColor, warnIfNoPolicyConfig } from "./common";
 import { blocking, planJson, planMarkdown, planTable, type PlanResult } from "./plan-report";
 
 interface PlanOptions {
@@ -64,7 +64,7 @@ export function planCommand(): Command {
     .option("-c, --config <file>", "a stack file to read instead of Pulumi.<stack>.yaml")
     .option("-p, --policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .option("-f, --format <format>", "table | markdown | json", "table")
-    .addHelpText("after", "\nExit codes: 0 nothing mandatory violated, 1 a mandatory policy refused the stack, 2 invalid config or usage.")
+    .addHelpText("after", `\n${EXIT_CODES_HELP} Refused: a mandatory policy violated.`)
     .exitOverride()
     .action(async (options: PlanOptions) => {
       await runCommand(async () => {
@@ -79,6 +79,7 @@ export function planCommand(): Command {
                 Object.assign(c, loadSelectedStack(options));
                 c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
                 c.policyConfig = c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile);
+                warnIfNoPolicyConfig(c.config.environment, c.policyConfigFile);
               },
             },
             {
@@ -108,8 +109,7 @@ export function planCommand(): Command {
           {
             ctx,
             exitOnError: true,
-            silentRendererCondition: process.stderr.isTTY !== true,
-            rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+            ...progressOptions(),
           },
         );
         await stages.run();
@@ -120,7 +120,7 @@ export function planCommand(): Command {
           analysis: ctx.analysis,
           cost: ctx.cost,
         };
-        const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: process.stdout.isTTY === true });
+        const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: useColor(process.stdout) });
         process.stdout.write(`${out}\n`);
         return blocking(result).length === 0 ? EXIT.ok : EXIT.violation;
       });
