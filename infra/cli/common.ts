@@ -8,6 +8,7 @@ import { CommanderError, type Command } from "commander";
 import { ListrLogger, ProcessOutput } from "listr2";
 import { loadStackConfigFile, stackFilePath, StackConfigError, type StackConfig } from "../config";
 import { DEFAULT_TABLE_WIDTH, type TableOptions } from "./cost-report";
+import { withResolvedEconomics, type EconomicsSource } from "../economics-source";
 
 /**
  * Exit codes every command documents: 0 success, 1 a refusal (a mandatory policy or the gate said
@@ -25,6 +26,8 @@ export type Format = (typeof FORMATS)[number];
 export interface StackSelection {
   readonly stack?: string;
   readonly config?: string;
+  /** A policy config to take the economics from instead of `policies/config/<environment>.json`. */
+  readonly policyConfig?: string;
 }
 
 /** The stack name and file a command reads: `--config <file>` wins over `--stack <name>`. */
@@ -38,9 +41,11 @@ export function resolveStackFile(selection: StackSelection, projectDir = process
   return { stack: selection.stack, file: stackFilePath(selection.stack, projectDir) };
 }
 
-export function loadSelectedStack(selection: StackSelection): { stack: string; file: string; config: StackConfig } {
+/** The stack file, validated, with its economics from the one source every command reads (`economics-source.ts`). */
+export function loadSelectedStack(selection: StackSelection): { stack: string; file: string; config: StackConfig; economicsSource: EconomicsSource } {
   const { stack, file } = resolveStackFile(selection);
-  return { stack, file, config: loadStackConfigFile(file) };
+  const { config, source } = withResolvedEconomics(loadStackConfigFile(file), file, selection.policyConfig !== undefined ? { policyConfigFile: selection.policyConfig } : {});
+  return { stack, file, config, economicsSource: source };
 }
 
 /** `policies/config/<environment>.json` in the project, when it exists. */

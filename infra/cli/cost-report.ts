@@ -23,6 +23,8 @@ export function costJson(evaluation: StackEvaluation): unknown {
     stack: evaluation.stack,
     catalogAsOf: evaluation.catalogAsOf,
     marginOfSafety: evaluation.marginOfSafety,
+    economicsFile: evaluation.economicsFile,
+    warnings: evaluation.warnings,
     workloads: evaluation.workloads.map((w) => ({
       name: w.name,
       tier: w.tier,
@@ -37,6 +39,14 @@ export function costJson(evaluation: StackEvaluation): unknown {
       savingsMonthlyUsd: w.savingsMonthlyUsd,
       paybackMonths: w.paybackMonths,
       gpuHoursPerMonth: w.gpuHoursPerMonth,
+      replicaGpuHoursPerMonth: w.replicaGpuHoursPerMonth,
+      nodeHoursPerMonth: w.nodeHoursPerMonth,
+      nodesAtPeak: w.nodesAtPeak,
+      fixedCostShare: w.fixedCostShare,
+      refusal: w.refusal,
+      backlog: w.backlog,
+      queueTarget: w.queueTarget,
+      tco: w.tco,
       replicaTokensPerSecond: w.replicaTokensPerSecond,
       costPerMillionTokensUsd: w.costPerMillionTokensUsd,
       ownedCostBreakdown: w.ownedCostBreakdown,
@@ -50,6 +60,7 @@ export function costJson(evaluation: StackEvaluation): unknown {
       reasons: w.reasons.map((r) => `${r.factor}: ${r.detail}`),
     })),
     totals: evaluation.totals,
+    stackCheck: evaluation.stackCheck,
   };
 }
 
@@ -133,10 +144,33 @@ function wrap(text: string, width: number, indent: string): string[] {
   return lines;
 }
 
+/** Whole nodes at the group's peak, e.g. "2× g6e.12xlarge at peak". */
+function nodesLine(w: WorkloadRow): string {
+  const counts = new Map<string, number>();
+  for (const type of w.nodesAtPeak) counts.set(type, (counts.get(type) ?? 0) + 1);
+  const parts = [...counts.entries()].map(([type, n]) => `${n}× ${type}`);
+  return parts.length > 0 ? `${parts.join(" + ")} at peak` : w.instanceType;
+}
+
+/** The stack as a whole: totals, the stack-level check, TCO and where the economics came from. */
+function totalsLines(evaluation: StackEvaluation): string[] {
+  const t = evaluation.totals;
+  const lines = [
+    `Totals: owned ${usd(t.ownedMonthlyUsd)}/mo, API ${usd(t.apiMonthlyUsd)}/mo, savings ${usd(t.savingsMonthlyUsd)}/mo; payback ${months(t.paybackMonths)} months. Fixed costs ${usd(t.fixedMonthlyUsd)}/mo, once for the stack, shared by billed GPU-hours.`,
+  ];
+  const c = evaluation.stackCheck;
+  const scope = c.waived.length > 0 ? `the workloads no waiver covers (waived: ${c.waived.join(", ")}), with all fixed costs,` : "everything, with all fixed costs,";
+  lines.push(`Stack check: owning ${scope} ${c.passes ? "costs no more than" : "COSTS MORE than"} the API (${usd(c.ownedMonthlyUsd)} vs ${usd(c.apiMonthlyUsd)} per month)${c.passes ? "" : ": the gate refuses the stack"}.`);
+  if (t.tco.length > 0) lines.push(`TCO (migration, parallel run, growth): ${t.tco.map((p) => `${p.months} mo owned ${usd(p.ownedUsd)} vs API ${usd(p.apiUsd)} (${usd(p.savingsUsd)})`).join("; ")}.`);
+  lines.push(evaluation.economicsFile !== null ? `Economics assumptions from ${evaluation.economicsFile}.` : "Economics assumptions from the stack file or the defaults.");
+  for (const warning of evaluation.warnings) lines.push(`warning: ${warning}`);
+  return lines;
+}
+
 function shapeLine(w: WorkloadRow): string {
   const s = w.cheapestShape;
   if (s === null) return "no GPU shape in the catalog holds this model";
-  return `cheapest shape: ${s.gpusPerReplica}× GPU of ${s.instanceType} (${Math.round(s.replicaTokensPerSecond)} tok/s per replica, up to ${s.maxReplicas} replicas) at ${usd(s.ownedMonthlyUsd)}/mo${s.passesGate ? "" : ", still below break-even"}`;
+  return `cheapest shape: ${s.gpusPerReplica}× GPU of ${s.instanceType} (${Math.round(s.replicaTokensPerSecond)} tok/s per replica, up to ${s.maxReplicas} replicas) at ${usd(s.ownedMonthlyUsd)}/mo${s.cheaperThanApi ? "" : ", still dearer than the API"}`;
 }
 
 /** How the table is drawn for a terminal. */
@@ -165,12 +199,11 @@ export function costTable(evaluation: StackEvaluation, options: TableOptions = {
   if (dropped.length > 0) lines.push(`(${dropped.length} column${dropped.length === 1 ? "" : "s"} hidden to fit ${width} columns: ${dropped.join(", ")}; --wide shows all)`);
   lines.push("");
   for (const w of evaluation.workloads) {
-    lines.push(...wrap(`${w.name} — ${w.verdict.toUpperCase()} (${w.instanceType}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`, width, "  "));
+    lines.push(...wrap(`${w.name} — ${w.verdict.toUpperCase()} (${nodesLine(w)}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h billed, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`, width, "  "));
     for (const r of w.reasons) lines.push(...wrap(`  - ${r.factor}: ${r.detail}`, width, "    "));
     lines.push(...wrap(`  - ${shapeLine(w)}`, width, "    "));
   }
-  const t = evaluation.totals;
-  lines.push("", ...wrap(`Totals: owned ${usd(t.ownedMonthlyUsd)}/mo, API ${usd(t.apiMonthlyUsd)}/mo, savings ${usd(t.savingsMonthlyUsd)}/mo.`, width, "  "));
+  lines.push("", ...totalsLines(evaluation).flatMap((line) => wrap(line, width, "  ")));
   lines.push(...wrap(`Prices from the built-in catalog, as of ${evaluation.catalogAsOf.oldest} to ${evaluation.catalogAsOf.newest}; override them under economics.priceOverrides.`, width, "  "));
   return lines.join("\n");
 }
@@ -190,8 +223,7 @@ export function costMarkdown(evaluation: StackEvaluation): string {
     for (const r of w.reasons) lines.push(`- **${r.factor}**: ${r.detail}`);
     lines.push(`- ${shapeLine(w)}`, "", "</details>", "");
   }
-  const t = evaluation.totals;
-  lines.push(`**Totals:** owned ${usd(t.ownedMonthlyUsd)}/mo · API ${usd(t.apiMonthlyUsd)}/mo · savings ${usd(t.savingsMonthlyUsd)}/mo`, "");
+  lines.push(...totalsLines(evaluation).map((l) => `${l}  `), "");
   lines.push(`_Catalog prices as of ${evaluation.catalogAsOf.oldest} – ${evaluation.catalogAsOf.newest}; gate margin ${pct(evaluation.marginOfSafety)}._`);
   return lines.join("\n");
 }

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { evaluateStack } from "../stack-economics";
 import { renderCostChartSvg } from "./chart";
-import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, policyConfigFileFor, runCli, runCommand, tableOptions, warnIfNoPolicyConfig } from "./common";
+import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, runCli, runCommand, tableOptions } from "./common";
 import { costJson, costMarkdown, costTable, nonFiniteFigures } from "./cost-report";
 
 interface CostOptions {
@@ -31,9 +31,8 @@ export function costCommand(): Command {
     .action(async (options: CostOptions) => {
       await runCommand(async () => {
         const format = parseFormat(options.format);
-        const { stack, config } = loadSelectedStack(options);
-        warnIfNoPolicyConfig(config.environment, policyConfigFileFor(config.environment));
-        const evaluation = evaluateStack(config, stack);
+        const { stack, file, config, economicsSource } = loadSelectedStack(options);
+        const evaluation = evaluateStack(config, stack, { economicsSource, stackFile: file });
         const report = costJson(evaluation);
         const nonFinite = nonFiniteFigures(report);
         // The schema bounds every input so this stays empty; a figure that is not a number is a bug, never output.

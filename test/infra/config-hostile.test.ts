@@ -113,7 +113,7 @@ describe("stack files that would be silently wrong", () => {
     const file = write("Pulumi.bare.yaml", devText.replace(/^ {2}gpu-inference:/gm, "  "));
     const { error } = failure(file);
     expect(error.problems).toEqual([
-      'Pulumi.bare.yaml: config keys without a namespace: "environment", "cluster", "tenants", "economics", "workloads"; write them as "gpu-inference:environment"',
+      'Pulumi.bare.yaml: config keys without a namespace: "environment", "cluster", "tenants", "workloads"; write them as "gpu-inference:environment"',
     ]);
   });
 
@@ -143,10 +143,7 @@ describe("stack files that would be silently wrong", () => {
   });
 
   it("refuses a misspelt priceOverrides key instead of using the list price", () => {
-    const file = write(
-      "Pulumi.typo.yaml",
-      devText.replace("    marginOfSafety: 0.15\n", '    marginOfSafety: 0.15\n    priceOverrides:\n      instances:\n        "g6e.12xlarg": { onDemand: 5 }\n      api:\n        gpt-4.1-mni: { input: 0.1, output: 0.4 }\n'),
-    );
+    const file = write("Pulumi.typo.yaml", `${devText}  gpu-inference:economics:\n    priceOverrides:\n      instances:\n        "g6e.12xlarg": { onDemand: 5 }\n      api:\n        gpt-4.1-mni: { input: 0.1, output: 0.4 }\n`);
     const problems = failure(file).error.problems.map((p) => p.split("; expected")[0]);
     expect(problems).toEqual([
       'Pulumi.typo.yaml: gpu-inference:economics.priceOverrides.instances["g6e.12xlarg"]: "g6e.12xlarg" is not an instance type in the catalog, so this override would price nothing',
