@@ -2,7 +2,6 @@
  * Plumbing shared by the operator commands: which stack file to read, and how failures reach
  * the user — every problem listed, no stack trace, a documented exit code.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { CommanderError, type Command } from "commander";
 import { ListrLogger, ProcessOutput } from "listr2";
@@ -46,12 +45,6 @@ export function loadSelectedStack(selection: StackSelection): { stack: string; f
   const { stack, file } = resolveStackFile(selection);
   const { config, source } = withResolvedEconomics(loadStackConfigFile(file), file, selection.policyConfig !== undefined ? { policyConfigFile: selection.policyConfig } : {});
   return { stack, file, config, economicsSource: source };
-}
-
-/** `policies/config/<environment>.json` in the project, when it exists. */
-export function policyConfigFileFor(environment: string, projectDir = process.cwd()): string | null {
-  const file = path.join(projectDir, "policies", "config", `${environment}.json`);
-  return fs.existsSync(file) ? file : null;
 }
 
 /**
