@@ -10,6 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { CrdSources } from "./internal/cluster-contract";
 import { liveDashboard } from "./internal/live-dashboard";
 import { LIVE_ALERT_DEFAULTS, liveRuleGroups, type LiveAlertSettings, type LivePoolTarget, type LiveWorkloadTargets, type RuleGroup } from "./internal/live-rules";
 
@@ -40,6 +41,8 @@ export interface LiveEconomicsArgs {
   readonly dashboardLabels?: Readonly<Record<string, string>>;
   /** Alert windows and thresholds that are not the evaluation's (each field documents its own default). @default LIVE_ALERT_DEFAULTS */
   readonly alertSettings?: Partial<LiveAlertSettings>;
+  /** What installs the prometheus-operator CRDs (`GpuCluster.crdSources`); the PrometheusRule waits for it. @default - none: installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
 }
 
 /** A dashboard uid: 8–40 characters, stable per stack. */
@@ -72,7 +75,7 @@ export class LiveEconomics extends pulumi.ComponentResource {
         metadata: { name: `${name}-live-economics`, namespace, labels: { ...labels, ...(args.ruleLabels ?? d.ruleLabels) } },
         spec: { groups: this.ruleGroups },
       },
-      child,
+      { ...child, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
     );
     const dashboard = liveDashboard(args.stack, dashboardUid(args.stack));
     this.dashboardConfigMap = new k8s.core.v1.ConfigMap(
@@ -94,9 +97,10 @@ function validate(args: LiveEconomicsArgs, settings: LiveAlertSettings): string[
   args.workloads.forEach((w, i) => {
     if (seen.has(w.workload)) problems.push(`workloads[${i}].workload: "${w.workload}" appears twice; each workload gets one rule group`);
     seen.add(w.workload);
-    for (const key of ["replicaTokensPerSecond", "replicaUsdPerHour", "fixedUsdPerHour", "modeledUtilization", "targetOwnedShare", "spillShareThreshold", "maxReplicas", "targetQueuePerReplica"] as const) {
+    for (const key of ["replicaTokensPerSecond", "gpusPerReplica", "replicaUsdPerHour", "fixedUsdPerHour", "modeledUtilization", "targetOwnedShare", "spillShareThreshold", "maxReplicas", "targetQueuePerReplica"] as const) {
       if (!Number.isFinite(w[key]) || w[key] < 0) problems.push(`workloads[${i}].${key}: expected a finite number ≥ 0, got ${w[key]}`);
     }
+    if (!(w.gpusPerReplica >= 1)) problems.push(`workloads[${i}].gpusPerReplica: expected at least 1, got ${w.gpusPerReplica}`);
     if (!(w.replicaTokensPerSecond > 0)) problems.push(`workloads[${i}].replicaTokensPerSecond: expected > 0 (utilization divides by it); a workload whose model does not fit has no live rules`);
   });
   args.pools.forEach((p, i) => {

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GpuCluster, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+import { withResolvedEconomics } from "./economics-source";
 import { liveTargets } from "./live-targets";
 import { evaluateStack } from "./stack-economics";
 
@@ -101,12 +102,13 @@ const deployments = config.workloads.map((workload) => {
  * Live economics: recording rules, alerts and a dashboard that hold the running workloads to the
  * numbers the gate judged them on (the same evaluation `npm run cost` prints).
  */
+const { config: gateConfig } = withResolvedEconomics(config, stackFile); // the economics the gate enforces: the policy config's
 const live = liveTargets(
-  config,
-  evaluateStack(config, pulumi.getStack(), { cheapestShape: false }),
+  gateConfig,
+  evaluateStack(gateConfig, pulumi.getStack(), { cheapestShape: false }),
   Object.fromEntries(deployments.filter((d) => d.server !== undefined).map((d) => [d.plan.workload, d.server!.scaleTarget.servedModelName])),
 );
-new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live }, { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: [cluster, ...deployments] });
+new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live, crdSources: cluster.crdSources }, { providers: { kubernetes: cluster.kubernetesProvider } });
 
 // --- stack outputs ---
 export const clusterName = cluster.clusterName;

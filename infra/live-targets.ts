@@ -34,6 +34,7 @@ export function liveTargets(
       servedModelName: servedModelNames[workload.name] ?? workload.name,
       workloadObjectName: workload.name,
       replicaTokensPerSecond: e.replicaTokensPerSecond,
+      gpusPerReplica: plan.gpusPerReplica,
       replicaUsdPerHour: e.replicaUsdPerHour,
       fixedUsdPerHour: e.ownedCostBreakdown.fixedUsd / HOURS_PER_MONTH,
       apiPricePerMillion: e.apiPricePerMillion,

@@ -24,6 +24,7 @@ export const BATCH_IDLE_SECONDS_ENV = "BATCH_IDLE_SECONDS";
 
 /** Requests in one batch file when the ScaledJob does not say: OpenAI's batch-file limit. The config's default for `serving.requestsPerBatchFile`. */
 export const DEFAULT_REQUESTS_PER_BATCH_FILE = 50_000;
+
 /*
  * Router metrics: what the cluster's Prometheus scrapes to compare the achieved owned share, spill
  * and fallback with the modeled ones. Two processes export them:
@@ -59,7 +60,7 @@ export const ROUTER_LABELS = {
   errorType: "error_type",
 } as const;
 
-/** Guard counter of owned requests by outcome: `admitted`, `spilled` (refused with 429: the owned queue would wait past the SLO), `engine_error` (vLLM answered 5xx or was unreachable). */
+/** Guard counter of owned requests, each counted once when it ends, by outcome: `admitted` (admitted and answered by vLLM below 500), `spilled` (refused with 429: the owned queue would wait past the SLO), `engine_error` (admitted, but vLLM answered 5xx or was unreachable; the gateway falls back). */
 export const GUARD_REQUESTS_METRIC = "inference_guard_requests_total";
 /** Guard gauge: requests admitted and not yet finished on this replica. */
 export const GUARD_IN_FLIGHT_METRIC = "inference_guard_in_flight_requests";
@@ -67,6 +68,9 @@ export const GUARD_IN_FLIGHT_METRIC = "inference_guard_in_flight_requests";
 export const GUARD_ADMISSION_LIMIT_METRIC = "inference_guard_admission_limit";
 /** Guard histogram of admitted requests' duration through the guard, seconds. */
 export const GUARD_REQUEST_DURATION_METRIC = "inference_guard_request_duration_seconds";
+
+/** `job` label of the guard's scrape (the engine PodMonitor's second endpoint). */
+export const GUARD_SCRAPE_JOB = "admission-guard";
 
 /** Labels of the guard metrics. */
 export const GUARD_LABELS = {
@@ -78,3 +82,9 @@ export const GUARD_LABELS = {
 
 /** Response header the guard sets on a spill, naming the reason (`queue-wait-slo`), so a 429 from the guard is never mistaken for one from vLLM. */
 export const GUARD_SPILL_HEADER = "x-gpu-inference-spill";
+
+/** Header Envoy AI Gateway sets from the request body's `model` before routing; each workload's AIGatewayRoute rule matches its alias on it. */
+export const ROUTER_MODEL_HEADER = "x-ai-eg-model";
+
+/** On an AIGatewayRoute: the owned percent the deployed route carried before this update (from the stack's last outputs), a decimal string; `rollout-safety` checks the step from it to the new weight. */
+export const ROLLOUT_PREVIOUS_OWNED_PERCENT_ANNOTATION = "gpu-inference.dev/rollout-previous-owned-percent";

@@ -71,7 +71,7 @@ export function liveDashboard(stack: string, uid: string): Dashboard {
       { expr: sel(S.ownedCostUsdPerHour), legend: "owned $/h" },
       { expr: sel(S.apiCostUsdPerHour), legend: "API $/h for the same tokens" },
     ], { x: 0, y: 0 }),
-    panel(2, "Utilization: measured vs break-even", "Tokens served ÷ (replicas billed × K), the cost model's definition, against the break-even and the gate's required utilization.", "percentunit", [
+    panel(2, "Utilization: measured vs break-even", "Tokens served ÷ (GPUs billed in whole nodes ÷ GPUs per replica × K), the cost model's definition, against the break-even and the gate's required utilization.", "percentunit", [
       { expr: sel(S.utilization), legend: "measured (5m)" },
       { expr: sel(S.utilizationWindow), legend: "measured (alert window)" },
       { expr: sel(S.breakEvenUtilization), legend: "break-even" },
@@ -81,8 +81,9 @@ export function liveDashboard(stack: string, uid: string): Dashboard {
     panel(3, "Queue and replicas", "Waiting requests per replica against the autoscaler's target, and replicas against the maximum.", "short", [
       { expr: sel(S.queuePerReplica), legend: "waiting per replica" },
       { expr: sel(S.targetQueuePerReplica), legend: "target per replica" },
-      { expr: sel(S.replicasBilled), legend: "replicas billed" },
+      { expr: sel(S.replicas), legend: "replicas (pods)" },
       { expr: sel(S.replicasReady), legend: "replicas ready" },
+      { expr: sel(S.gpusBilled), legend: "GPUs billed (whole nodes)" },
       { expr: sel(S.maxReplicas), legend: "max replicas" },
     ], { x: 0, y: 8 }),
     panel(4, "Latency", "Time to first token and time per output token quantiles from vLLM's histograms.", "s", [...quantiles(S.ttftQuantile, "TTFT"), ...quantiles(S.tpotQuantile, "TPOT")], { x: 12, y: 8 }),

@@ -40,6 +40,10 @@ export const KUBE_STATE_METRICS = {
   deploymentReadyReplicas: "kube_deployment_status_replicas_ready",
   /** Active pods of a Job. Labels `namespace`, `job_name`. */
   jobActive: "kube_job_status_active",
+  /** Resources a pod's container requests, with the node it runs on. Labels `namespace`, `pod`, `container`, `node`, `resource`, `unit`. */
+  podResourceRequests: "kube_pod_container_resource_requests",
+  /** 1 for a pod's current phase. Labels `namespace`, `pod`, `phase`. */
+  podPhase: "kube_pod_status_phase",
   /** A node's capacity per resource. Labels `node`, `resource` (`nvidia_com_gpu`), `unit`. */
   nodeCapacity: "kube_node_status_capacity",
   /** A node's labels, as `label_<sanitized key>` for keys in `--metric-labels-allowlist`. */

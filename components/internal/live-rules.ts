@@ -5,10 +5,11 @@
  * `test/integration/promtool-live-rules.test.ts` runs them in `promtool test rules`.
  *
  * Definitions follow the cost model (docs/cost-model.md): utilization u = W ÷ provisioned capacity,
- * measured as tokens served per second ÷ (replicas billed × K), where K is the replica capacity the
- * evaluation used and "billed" counts replicas still loading, as the month simulation does.
+ * measured as tokens served per second ÷ (GPUs billed ÷ GPUs per replica × K), where K is the
+ * replica capacity the evaluation used and the GPUs billed are whole nodes: every GPU of each node
+ * the workload's running pods occupy, shared by GPU requests when workloads share a node.
  */
-import { GUARD_LABELS, GUARD_REQUESTS_METRIC, ROUTER_LABELS, ROUTER_TOKEN_USAGE_METRIC } from "../../policies/contract";
+import { GUARD_LABELS, GUARD_REQUESTS_METRIC, GUARD_SCRAPE_JOB, ROUTER_LABELS, ROUTER_TOKEN_USAGE_METRIC } from "../../policies/contract";
 import {
   bucketAtOrAbove,
   DCGM_GPU_UTILIZATION_METRIC,
@@ -34,9 +35,11 @@ export interface LiveWorkloadTargets {
   readonly servedModelName: string;
   /** Name of the Deployment (interactive) or ScaledJob (batch) that runs the replicas. */
   readonly workloadObjectName: string;
-  /** K: tokens/s one replica sustains, as the evaluation sized it (Erlang C headroom, batch reloads included). */
+  /** K: tokens/s one replica sustains, as the evaluation sized it. */
   readonly replicaTokensPerSecond: number;
-  /** USD per replica-hour the evaluation priced. */
+  /** GPUs one replica uses (`serving.gpusPerReplica`). */
+  readonly gpusPerReplica: number;
+  /** USD per replica-hour of billed capacity the evaluation priced (p in the break-even); per billed GPU-hour it is this ÷ GPUs per replica. */
   readonly replicaUsdPerHour: number;
   /** The workload's share of fixed cost, USD per hour (monthly ÷ 730). */
   readonly fixedUsdPerHour: number;
@@ -105,7 +108,8 @@ export const LIVE_ALERT_DEFAULTS: LiveAlertSettings = Object.freeze({
 /** Names of the recorded series. Every one carries `workload`, `namespace` and `tier` (pool series: `pool`). */
 export const LIVE_SERIES = {
   tokensServed: "gpu_inference:tokens_served:rate5m",
-  replicasBilled: "gpu_inference:replicas_billed",
+  replicas: "gpu_inference:replicas",
+  gpusBilled: "gpu_inference:gpus_billed",
   replicasReady: "gpu_inference:replicas_ready",
   utilization: "gpu_inference:utilization:ratio5m",
   utilizationWindow: "gpu_inference:utilization:ratio_window",
@@ -195,6 +199,21 @@ function podPattern(objectName: string): string {
   return `${objectName}-[a-z0-9]+-[a-z0-9]+`;
 }
 
+/** GPU requests of running pods, per node; `pods` narrows to some pods. */
+function runningGpuRequestsByNode(pods: Readonly<Record<string, string>>, regex: ReadonlySet<string>): string {
+  const requests = selector(KUBE_STATE_METRICS.podResourceRequests, { resource: KSM_GPU_RESOURCE, ...pods }, regex);
+  const running = `(${selector(KUBE_STATE_METRICS.podPhase, { phase: "Running" })} == 1)`;
+  return `sum by (node) (${requests} * on (namespace, pod) group_left () ${running})`;
+}
+
+/** GPUs billed to one workload: per node, its share of the node's requested GPUs × the node's GPUs. */
+function gpusBilledExpr(w: LiveWorkloadTargets): string {
+  const mine = runningGpuRequestsByNode({ namespace: w.namespace, pod: podPattern(w.workloadObjectName) }, new Set(["pod"]));
+  const everyone = runningGpuRequestsByNode({}, new Set());
+  const nodeGpus = `sum by (node) (${selector(KUBE_STATE_METRICS.nodeCapacity, { resource: KSM_GPU_RESOURCE })})`;
+  return `sum(${mine} / on (node) ${everyone} * on (node) ${nodeGpus})`;
+}
+
 function workloadLabels(w: LiveWorkloadTargets): Record<string, string> {
   return { workload: w.workload, namespace: w.namespace, tier: w.tier };
 }
@@ -219,25 +238,29 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   rules.push(record(S.targetQueuePerReplica, `vector(${num(w.targetQueuePerReplica)})`));
   rules.push(record(S.targetOwnedShare, `vector(${num(w.targetOwnedShare)})`));
 
-  // --- replicas: billed from creation (loading replicas cost money, as in the simulation), ready for serving.
+  // --- replicas: counted from creation (a loading replica holds its GPUs and counts toward maxReplicas), and those ready.
   if (w.tier === "interactive") {
     const deployment = { namespace: w.namespace, deployment: w.workloadObjectName };
-    rules.push(record(S.replicasBilled, `sum(${selector(KUBE_STATE_METRICS.deploymentReplicas, deployment)})`));
+    rules.push(record(S.replicas, `sum(${selector(KUBE_STATE_METRICS.deploymentReplicas, deployment)})`));
     rules.push(record(S.replicasReady, `sum(${selector(KUBE_STATE_METRICS.deploymentReadyReplicas, deployment)})`));
   } else {
-    // A ScaledJob's Jobs are `<name>-<suffix>`; a Job's pod counts from creation, like a loading replica.
+    // A ScaledJob's Jobs are `<name>-<suffix>`; each active Job is one replica.
     const jobs = selector(KUBE_STATE_METRICS.jobActive, { namespace: w.namespace, job_name: `${w.workloadObjectName}-[a-z0-9]+` }, new Set(["job_name"]));
-    rules.push(record(S.replicasBilled, `sum(${jobs}) or vector(0)`));
+    rules.push(record(S.replicas, `sum(${jobs}) or vector(0)`));
   }
 
-  // --- work and utilization, on the model's definition.
+  // --- GPUs billed: whole nodes. Each node the workload's running pods occupy bills all its GPUs, split by
+  // GPU requests among the workloads that share it (the cost model bills a replica's whole node unless others share it).
+  rules.push(record(S.gpusBilled, gpusBilledExpr(w)));
+
+  // --- work and utilization, on the model's definition: served ÷ (billed GPUs ÷ GPUs per replica × K).
   rules.push(record(S.tokensServed, `${rate(VLLM_METRICS.promptTokens, engine)} + ${rate(VLLM_METRICS.generationTokens, engine)}`));
-  const k = num(w.replicaTokensPerSecond);
-  rules.push(record(S.utilization, `${recorded(S.tokensServed, w)} / (${recorded(S.replicasBilled, w)} > 0) / ${k}`));
+  const kPerGpu = num(w.replicaTokensPerSecond / w.gpusPerReplica);
+  rules.push(record(S.utilization, `${recorded(S.tokensServed, w)} / (${recorded(S.gpusBilled, w)} > 0) / ${kPerGpu}`));
   rules.push(
     record(
       S.utilizationWindow,
-      `avg_over_time(${recorded(S.tokensServed, w)}[${settings.breakEvenWindow}]) / (avg_over_time(${recorded(S.replicasBilled, w)}[${settings.breakEvenWindow}]) > 0) / ${k}`,
+      `avg_over_time(${recorded(S.tokensServed, w)}[${settings.breakEvenWindow}]) / (avg_over_time(${recorded(S.gpusBilled, w)}[${settings.breakEvenWindow}]) > 0) / ${kPerGpu}`,
     ),
   );
 
@@ -250,7 +273,7 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
     const files = selector(KEDA_SCALER_METRIC, { exported_namespace: w.namespace, scaledObject: w.workloadObjectName, type: "scaledjob" });
     rules.push(record(S.queueDepth, `sum(${files}) * ${num(w.requestsPerBatchFile ?? 1)}`));
   }
-  rules.push(record(S.queuePerReplica, `${recorded(S.queueDepth, w)} / clamp_min(${recorded(S.replicasBilled, w)}, 1)`));
+  rules.push(record(S.queuePerReplica, `${recorded(S.queueDepth, w)} / clamp_min(${recorded(S.replicas, w)}, 1)`));
 
   // --- engine state.
   rules.push(record(S.kvCacheUsage, `avg(${selector(VLLM_METRICS.kvCacheUsage, engine)})`));
@@ -263,7 +286,7 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   );
 
   // --- cost rates, USD per hour: owned as the model bills it, and the API bill for the same owned tokens.
-  rules.push(record(S.ownedCostUsdPerHour, `${recorded(S.replicasBilled, w)} * ${num(w.replicaUsdPerHour)} + ${num(w.fixedUsdPerHour)}`));
+  rules.push(record(S.ownedCostUsdPerHour, `(sum(${recorded(S.gpusBilled, w)}) or vector(0)) * ${num(w.replicaUsdPerHour / w.gpusPerReplica)} + ${num(w.fixedUsdPerHour)}`));
   const price = w.apiPricePerMillion;
   const perToken = (usdPerMillion: number) => num((usdPerMillion * 3600) / 1e6);
   const cached = `(${rate(VLLM_METRICS.cachedPromptTokens, engine)} or vector(0))`;
@@ -299,7 +322,8 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   rules.push(
     record(S.ownedShare, `${rate(ROUTER_TOKEN_USAGE_METRIC + "_sum", { ...alias, [ROUTER_LABELS.backendModel]: w.servedModelName })} / (${rate(ROUTER_TOKEN_USAGE_METRIC + "_sum", alias)} > 0)`),
   );
-  const guard = (outcome?: string) => rate(GUARD_REQUESTS_METRIC, { [GUARD_LABELS.workload]: w.workload, ...(outcome !== undefined ? { [GUARD_LABELS.outcome]: outcome } : {}) });
+  const guard = (outcome?: string) =>
+    rate(GUARD_REQUESTS_METRIC, { job: GUARD_SCRAPE_JOB, [GUARD_LABELS.workload]: w.workload, ...(outcome !== undefined ? { [GUARD_LABELS.outcome]: outcome } : {}) });
   rules.push(record(S.spillShare, `(${guard("spilled")} or vector(0)) / (${guard()} > 0)`));
   rules.push(record(S.fallbackShare, `(${guard("engine_error")} or vector(0)) / (${guard()} > 0)`));
 
@@ -321,7 +345,7 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   }
   alerts.push({
     alert: LIVE_ALERTS.capacityCeiling,
-    expr: `${recorded(S.queuePerReplica, w)} > ${num(w.targetQueuePerReplica)} and ${recorded(S.replicasBilled, w)} >= ${num(w.maxReplicas)}`,
+    expr: `${recorded(S.queuePerReplica, w)} > ${num(w.targetQueuePerReplica)} and ${recorded(S.replicas, w)} >= ${num(w.maxReplicas)}`,
     for: settings.capacityCeilingFor,
     labels: alertLabels("critical"),
     annotations: {

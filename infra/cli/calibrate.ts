@@ -12,9 +12,10 @@ import { Command } from "commander";
 import { isMap, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
 import { LIVE_SERIES } from "../../components/internal/live-rules";
-import { evaluateWorkload } from "../../policies/economics/evaluate";
+import type { WorkloadEvaluation } from "../../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValues, parseStackConfig, type StackConfig } from "../config";
-import { stackContext, workloadFacts } from "../stack-economics";
+import { withResolvedEconomics } from "../economics-source";
+import { evaluateStack } from "../stack-economics";
 import { EXIT, resolveStackFile, runCli, runCommand, UsageError } from "./common";
 
 /** Relative slack between `total_token_throughput` and (input + output tokens) ÷ duration: vLLM computes one from the others. */
@@ -137,8 +138,8 @@ export interface Calibration {
   readonly measuredTokensPerSecond: number;
   readonly source: "benchmark" | "prometheus";
   readonly warnings: string[];
-  readonly before: ReturnType<typeof evaluateWorkload>;
-  readonly after: ReturnType<typeof evaluateWorkload>;
+  readonly before: WorkloadEvaluation;
+  readonly after: WorkloadEvaluation;
 }
 
 /** The validated stack config and the named workload; refuses an invalid stack or an unknown workload. */
@@ -150,9 +151,10 @@ export function stackWorkload(stackText: string, stackFile: string, name: string
   return { config, workload };
 }
 
-function evaluateNamed(config: StackConfig, name: string): ReturnType<typeof evaluateWorkload> {
-  const workload = config.workloads.find((w) => w.name === name)!;
-  return evaluateWorkload(workloadFacts(config, workload), stackContext(config));
+/** The workload's evaluation within its stack (fixed costs are shared across the stack's workloads), on the gate's economics. */
+function evaluateNamed(config: StackConfig, stackFile: string, name: string): WorkloadEvaluation {
+  const { config: gateConfig } = withResolvedEconomics(config, stackFile);
+  return evaluateStack(gateConfig, path.basename(stackFile), { cheapestShape: false }).workloads.find((w) => w.name === name)!;
 }
 
 /**
@@ -192,7 +194,7 @@ export function calibrateStackText(input: CalibrationInput): Calibration {
   // Keep the user's `[a, b]` flow lists as written (yaml pads them by default), so the diff is one line.
   const text = doc.toString({ flowCollectionPadding: false });
   const after = parseStackConfig(namespaceValues(text, display), display);
-  return { text, measuredTokensPerSecond: measured, source, warnings, before: evaluateNamed(config, input.workload), after: evaluateNamed(after, input.workload) };
+  return { text, measuredTokensPerSecond: measured, source, warnings, before: evaluateNamed(config, input.stackFile, input.workload), after: evaluateNamed(after, input.stackFile, input.workload) };
 }
 
 /** Replace the file whole: write beside it, then rename, so a failure never leaves half a stack file. */

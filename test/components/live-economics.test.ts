@@ -40,6 +40,7 @@ const chat: LiveWorkloadTargets = {
   servedModelName: "chat",
   workloadObjectName: "chat",
   replicaTokensPerSecond: 1200,
+  gpusPerReplica: 1,
   replicaUsdPerHour: 1.8,
   fixedUsdPerHour: 4.5,
   apiPricePerMillion: { input: 0.4, output: 1.6, cachedInput: 0.1 },
@@ -160,6 +161,28 @@ describe("PromQL of the rules and the dashboard", () => {
     }
   });
 
+  it("every vLLM row agrees with the vendored vLLM v0.26.0 metric list (name, type, labels)", () => {
+    const vendored = new Map(
+      fs
+        .readFileSync(path.join(REPO, "test", "fixtures", "vllm", "metrics-v0.26.0.tsv"), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("name\t"))
+        .map((l) => {
+          const [name, type, labels] = l.split("\t") as [string, string, string];
+          return [name, { type, labels }] as const;
+        }),
+    );
+    const vllmRows = [...EXPORTED].filter(([, row]) => row.exporter === "vllm");
+    expect(vllmRows.length).toBeGreaterThan(5);
+    for (const [metric, row] of vllmRows) {
+      const family = metric.replace(/_(bucket|count|sum)$/, (suffix) => (row.type === "histogram" ? "" : suffix));
+      const listed = vendored.get(family);
+      expect(listed, metric).toBeDefined();
+      expect(listed!.type, metric).toBe(row.type);
+      expect(row.labels.filter((l) => l !== "le"), metric).toEqual(listed!.labels.split(","));
+    }
+  });
+
   it("the grammar and metric checks can fail", () => {
     expect(analyse("sum(rate(vllm:prompt_tokens_total{namespace=").errors).toBeGreaterThan(0);
     expect(exported("vllm:gpu_cache_usage_perc")).toBeUndefined(); // a v0 name, gone from v0.26.0
@@ -241,7 +264,7 @@ describe("LiveEconomics resources", () => {
     const { live } = await deploy();
     const alert = (group: number, name: string) => live.ruleGroups[group]!.rules.filter(isAlert).find((r) => r.alert === name)!;
     expect(alert(0, LIVE_ALERTS.belowBreakEven).expr).toBe(`${LIVE_SERIES.utilizationWindow}{workload="chat"} < 0.31`);
-    expect(alert(0, LIVE_ALERTS.capacityCeiling).expr).toBe(`${LIVE_SERIES.queuePerReplica}{workload="chat"} > 4 and ${LIVE_SERIES.replicasBilled}{workload="chat"} >= 4`);
+    expect(alert(0, LIVE_ALERTS.capacityCeiling).expr).toBe(`${LIVE_SERIES.queuePerReplica}{workload="chat"} > 4 and ${LIVE_SERIES.replicas}{workload="chat"} >= 4`);
     expect(alert(0, LIVE_ALERTS.spillHigh).expr).toBe(`${LIVE_SERIES.spillShare}{workload="chat"} > 0.05`);
     expect(alert(2, LIVE_ALERTS.poolAtLimit).expr).toBe(`${LIVE_SERIES.poolGpus}{pool="l4-spot"} >= 16`);
     // The TTFT objective rounds up to vLLM's next bucket (2 s → 2.5 s); TPOT 50 ms is a bucket.
@@ -340,7 +363,7 @@ describe("the Grafana dashboard", () => {
       LIVE_SERIES.utilization,
       LIVE_SERIES.breakEvenUtilization,
       LIVE_SERIES.queuePerReplica,
-      LIVE_SERIES.replicasBilled,
+      LIVE_SERIES.replicas,
       LIVE_SERIES.ttftQuantile,
       LIVE_SERIES.tpotQuantile,
       LIVE_SERIES.spillShare,

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { LIVE_ALERTS, LIVE_SERIES, type AlertingRule, type RuleGroup } from "../../components/internal/live-rules";
 import { LIVE_ECONOMICS_DEFAULTS } from "../../components/live-economics";
 import { loadStackConfigFile, namespaceValues } from "../../infra/config";
+import { withResolvedEconomics } from "../../infra/economics-source";
 import { evaluateStack } from "../../infra/stack-economics";
 import { find, installPulumiMocks, type RecordedResource } from "../helpers/pulumi-mocks";
 
@@ -46,8 +47,8 @@ describe("the program's live economics", () => {
     expect(values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["nodes=[gpu-inference/pool]"]);
   });
 
-  it("every workload's break-even alert fires below the gate's own break-even, and the model's K sizes its utilization", () => {
-    const evaluation = evaluateStack(config, "dev", { cheapestShape: false });
+  it("every workload's break-even alert fires below the gate's own break-even, and the model's K per GPU sizes its utilization", () => {
+    const evaluation = evaluateStack(withResolvedEconomics(config, STACK_FILE).config, "dev", { cheapestShape: false });
     const rule = find(recorded, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${config.cluster.name}-live-economics`);
     const groups = (rule.inputs.spec as { groups: RuleGroup[] }).groups;
     expect(groups.map((g) => g.name)).toEqual([...config.workloads.map((w) => `gpu-inference.live.${w.name}`), "gpu-inference.live.pools"]);
@@ -60,7 +61,8 @@ describe("the program's live economics", () => {
         expect(alert!.expr, e.name).toBe(`${LIVE_SERIES.utilizationWindow}{workload="${e.name}"} < ${e.breakEvenUtilization}`);
       }
       const utilization = group.rules.find((r) => "record" in r && r.record === LIVE_SERIES.utilization)!;
-      expect(utilization.expr.endsWith(` / ${e.replicaTokensPerSecond}`), e.name).toBe(true);
+      const gpusPerReplica = config.workloads.find((w) => w.name === e.name)!.serving.gpusPerReplica;
+      expect(utilization.expr.endsWith(` / ${e.replicaTokensPerSecond / gpusPerReplica}`), e.name).toBe(true);
     }
     const pools = groups.find((g) => g.name === "gpu-inference.live.pools")!;
     for (const pool of config.cluster.gpuPools) {

@@ -19,6 +19,7 @@ import { stringify } from "yaml";
 import { KSM_POOL_LABEL, pythonBucketLabel } from "../../components/internal/live-metrics";
 import { LIVE_ALERTS, LIVE_SERIES, liveRuleGroups, type LiveWorkloadTargets } from "../../components/internal/live-rules";
 import { loadStackConfigFile } from "../../infra/config";
+import { withResolvedEconomics } from "../../infra/economics-source";
 import { liveTargets } from "../../infra/live-targets";
 import { evaluateStack, type StackEvaluation } from "../../infra/stack-economics";
 import { apiCostUsd, splitTokens } from "../../policies/economics/break-even";
@@ -75,6 +76,21 @@ function target(name: string): LiveWorkloadTargets {
   return found;
 }
 
+/** A running pod requesting `gpus` GPUs on `node` (kube-state-metrics' series). */
+function gpuPod(namespace: string, pod: string, node: string, gpus: number, minutes: number, phase = "Running"): Series[] {
+  return [
+    { series: `kube_pod_container_resource_requests${labelsOf({ namespace, pod, container: "vllm", node, resource: "nvidia_com_gpu", unit: "integer" })}`, values: gauge(gpus, minutes) },
+    ...["Pending", "Running", "Succeeded", "Failed", "Unknown"].map((p) => ({ series: `kube_pod_status_phase${labelsOf({ namespace, pod, uid: `uid-${pod}`, phase: p })}`, values: gauge(p === phase ? 1 : 0, minutes) })),
+  ];
+}
+/** A node with `gpus` GPUs. */
+const gpuNode = (node: string, gpus: number, minutes: number): Series => ({
+  series: `kube_node_status_capacity${labelsOf({ node, resource: "nvidia_com_gpu", unit: "integer" })}`,
+  values: gauge(gpus, minutes),
+});
+/** A pod name of the workload's Deployment or ScaledJob. */
+const podOf = (w: LiveWorkloadTargets, i: number) => `${w.workloadObjectName}-${w.tier === "interactive" ? "7d9f8c6b5" : `j${i}x2k`}-p${i}q9z`;
+
 /** The month the model simulated for `name`, replayed as steady series; checks the model's own numbers come back. */
 function modelMonthCase(name: string): Case {
   const w = target(name);
@@ -82,13 +98,11 @@ function modelMonthCase(name: string): Case {
   const config = loadStackConfigFile(path.join(REPO, "Pulumi.dev.yaml")).workloads.find((x) => x.name === name)!;
   const { meanInputTokens: input, meanOutputTokens: output, prefixCacheHitRate } = config.traffic;
   const tokensPerSecond = e.simulation.servedTokens / MONTH_SECONDS;
-  const meanReplicas = e.simulation.replicaSeconds / MONTH_SECONDS;
+  // The GPUs the model billed (whole nodes), on average over the month: one node of that many GPUs, all the workload's.
+  const meanBilledGpus = e.gpuHoursPerMonth / HOURS_PER_MONTH;
   const minutes = 7 * 60;
   const promptPerMinute = (tokensPerSecond * 60 * input) / (input + output);
-  const replicaSeries: Series[] =
-    w.tier === "interactive"
-      ? [{ series: `kube_deployment_status_replicas${labelsOf({ namespace: w.namespace, deployment: w.workloadObjectName })}`, values: gauge(meanReplicas, minutes) }]
-      : [{ series: `kube_job_status_active${labelsOf({ namespace: w.namespace, job_name: `${w.workloadObjectName}-x7k2p` })}`, values: gauge(meanReplicas, minutes) }];
+  const replicaSeries: Series[] = [gpuNode("ip-10-0-1-1", meanBilledGpus, minutes), ...gpuPod(w.namespace, podOf(w, 0), "ip-10-0-1-1", meanBilledGpus, minutes)];
   const volumes = splitTokens(e.simulation.servedTokens, input, output, prefixCacheHitRate);
   const apiPerHour = apiCostUsd(volumes, e.apiPricePerMillion) / HOURS_PER_MONTH;
   const ownedPerHour = (e.ownedCostBreakdown.fixedUsd + e.ownedCostBreakdown.gpuUsd) / HOURS_PER_MONTH;
@@ -111,14 +125,11 @@ function modelMonthCase(name: string): Case {
   };
 }
 
-/** Steady token and replica series at utilization `u` of `w`'s capacity (two replicas). */
+/** Steady token series at utilization `u` of `w`'s capacity: two replicas, each alone on a node of its size. */
 function atUtilization(w: LiveWorkloadTargets, u: number, minutes: number): Series[] {
   const replicas = 2;
   const perMinute = u * w.replicaTokensPerSecond * replicas * 60;
-  const replicaSeries =
-    w.tier === "interactive"
-      ? [{ series: `kube_deployment_status_replicas${labelsOf({ namespace: w.namespace, deployment: w.workloadObjectName })}`, values: gauge(replicas, minutes) }]
-      : [0, 1].map((i) => ({ series: `kube_job_status_active${labelsOf({ namespace: w.namespace, job_name: `${w.workloadObjectName}-j${i}abc` })}`, values: gauge(1, minutes) }));
+  const replicaSeries = [0, 1].flatMap((i) => [gpuNode(`ip-10-0-2-${i}`, w.gpusPerReplica, minutes), ...gpuPod(w.namespace, podOf(w, i), `ip-10-0-2-${i}`, w.gpusPerReplica, minutes)]);
   return [
     { series: `vllm:prompt_tokens_total${labelsOf(engineLabels(w))}`, values: counter(perMinute * 0.9, minutes) },
     { series: `vllm:generation_tokens_total${labelsOf(engineLabels(w))}`, values: counter(perMinute * 0.1, minutes) },
@@ -177,7 +188,7 @@ function alertCases(): Case[] {
 
   // Spill and fallback: shares of the guard's owned attempts.
   const guard = (outcome: string, perMinute: number) => ({
-    series: `inference_guard_requests_total${labelsOf({ workload: chat.workload, outcome, namespace: chat.namespace, pod: "support-chat-7d9f-abcde" })}`,
+    series: `inference_guard_requests_total${labelsOf({ job: "admission-guard", workload: chat.workload, outcome, namespace: chat.namespace, pod: "support-chat-7d9f-abcde" })}`,
     values: counter(perMinute, 40),
   });
   pair(LIVE_ALERTS.spillHigh, wl(chat), "30m", [guard("admitted", 80), guard("spilled", 20)], [guard("admitted", 99), guard("spilled", 1)]);
@@ -193,6 +204,30 @@ function alertCases(): Case[] {
     series: [tokens(chat.workload, chat.servedModelName, 900), tokens(chat.workload, "Llama-3.3-70B-Instruct-Turbo", 100), tokens("other-alias", chat.servedModelName, 5000)],
     checks: [{ name: "0.9 owned", expr: equals(`${LIVE_SERIES.ownedShare}{workload="${chat.workload}"}`, 0.9), evalTime: "30m", expect: 1 }],
   });
+
+  // Whole nodes: a 1-GPU pod alone on a 4-GPU node is billed 4 GPUs; on a node shared with another workload's 3 GPUs
+  // it is billed its share (1 of 4); a finished pod still listed on a node bills nothing.
+  const other = "other-team";
+  const billed = (series: Series[], expected: number, name: string): Case => ({
+    name,
+    series,
+    checks: [{ name: `${expected} GPUs billed`, expr: equals(`${LIVE_SERIES.gpusBilled}{workload="${chat.workload}"}`, expected), evalTime: "10m", expect: 1 }],
+  });
+  out.push(billed([gpuNode("n-alone", 4, 20), ...gpuPod(chat.namespace, podOf(chat, 0), "n-alone", 1, 20)], 4, "whole nodes: alone on a node, billed all its GPUs"));
+  out.push(
+    billed(
+      [gpuNode("n-shared", 4, 20), ...gpuPod(chat.namespace, podOf(chat, 0), "n-shared", 1, 20), ...gpuPod(other, "batch-job-abcde-fghij", "n-shared", 3, 20)],
+      1,
+      "whole nodes: sharing a node, billed its share of the requests",
+    ),
+  );
+  out.push(
+    billed(
+      [gpuNode("n-a", 4, 20), gpuNode("n-b", 4, 20), ...gpuPod(chat.namespace, podOf(chat, 0), "n-a", 1, 20), ...gpuPod(chat.namespace, podOf(chat, 1), "n-b", 1, 20, "Succeeded"), ...gpuPod(other, "x-1-2", "n-b", 2, 20)],
+      4,
+      "whole nodes: a finished pod bills nothing",
+    ),
+  );
 
   // GPU busy: DCGM's utilization of the workload's pods (as the chart's ServiceMonitor stores them: exported_*), not of a
   // workload whose name merely starts with this one's.
@@ -241,7 +276,8 @@ function writeFiles(): string {
 }
 
 beforeAll(() => {
-  const config = loadStackConfigFile(path.join(REPO, "Pulumi.dev.yaml"));
+  const stackFile = path.join(REPO, "Pulumi.dev.yaml");
+  const { config } = withResolvedEconomics(loadStackConfigFile(stackFile), stackFile, { projectDir: REPO });
   evaluation = evaluateStack(config, "dev", { cheapestShape: false });
   targets = liveTargets(config, evaluation);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-live-"));
