@@ -128,7 +128,7 @@ function fittingColumns(rows: readonly string[][], width: number): { keep: numbe
 }
 
 /** Words of `text` on lines of at most `width` characters, continuation lines indented by `indent`. */
-function wrap(text: string, width: number, indent: string): string[] {
+export function wrap(text: string, width: number, indent: string): string[] {
   if (!Number.isFinite(width) || [...text].length <= width) return [text];
   const lead = /^ */.exec(text)![0];
   const lines: string[] = [];

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_PRICE_AGE_DAYS } from "../../policies/economics/catalog";
 import { evaluateStack } from "../stack-economics";
 import { renderCostChartSvg } from "./chart";
 import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, runCli, runCommand, tableOptions } from "./common";
-import { costJson, costMarkdown, costTable, nonFiniteFigures } from "./cost-report";
+import { costJson, costMarkdown, costTable, nonFiniteFigures, wrap } from "./cost-report";
 import { priceAgeWarnings } from "./price-age";
 
 interface CostOptions {
@@ -58,7 +58,9 @@ export function costCommand(): Command {
         }
         const report =
           format === "json" ? JSON.stringify(json, null, 2) : format === "markdown" ? costMarkdown(evaluation) : costTable(evaluation, tableOptions(options.wide));
-        const warningLines = format === "json" ? [] : warnings.map((w) => (format === "markdown" ? `- ⚠ ${w}` : `warning: ${w}`));
+        const width = tableOptions(options.wide);
+        const warningLines =
+          format === "json" ? [] : warnings.flatMap((w) => (format === "markdown" ? [`- ⚠ ${w}`] : wrap(`warning: ${w}`, width.wide === true ? Number.POSITIVE_INFINITY : (width.width ?? 120), "  ")));
         const out = warningLines.length > 0 ? `${report}\n\nPrices older than ${options.maxPriceAgeDays} days:\n${warningLines.join("\n")}` : report;
         process.stdout.write(`${out}\n`);
         if (options.chart !== undefined && format !== "json") process.stderr.write(`chart written to ${options.chart}\n`);
