@@ -97,6 +97,15 @@ function catalogProblems(parts: ReferenceParts, add: (path: readonly (string | n
   }
   const models = new Set(MODELS.map((m) => m.id));
   const apis = new Set(API_PRICES.map((a) => a.id));
+  // An override keyed by a misspelt id prices nothing, and the list price is used silently.
+  for (const id of Object.keys(pricedByOverride)) {
+    if (!instances.has(id)) add(["economics", "priceOverrides", "instances", id], `"${id}" is not an instance type in the catalog, so this override would price nothing; expected one of ${[...instances.keys()].join(", ")}`);
+  }
+  for (const id of Object.keys(parts.economics.priceOverrides.api)) {
+    if (!apis.has(id)) {
+      add(["economics", "priceOverrides", "api", id], `"${id}" is not an API catalog id, so this override would price nothing; expected one of ${[...apis].join(", ")} (an API outside the catalog takes api.pricePerMillion)`);
+    }
+  }
   for (const [i, workload] of parts.workloads) {
     if (workload.model.architecture === undefined && !models.has(workload.model.id)) {
       add(

@@ -7,37 +7,73 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
+import { isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { z } from "zod";
-import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
+import { economicsConfigSchema, MODEL_LIMITS, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/contract";
 import { eksVersionProblem, newestStandardSupportVersion } from "../policies/eks-versions";
 import { workloadEngineLimits } from "../components/internal/serving-plan";
-import { instanceById } from "../policies/economics/catalog";
+import { instanceById, INSTANCE_TYPES } from "../policies/economics/catalog";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
+
+/** Regions whose instance prices the catalog carries. */
+export const CATALOG_REGIONS: readonly string[] = [...new Set(INSTANCE_TYPES.map((instance) => instance.region))].sort();
 
 /** Config keys that hold secrets: set with `pulumi config set --secret`, never read from plain YAML. */
 export const SECRET_CONFIG_KEYS = ["huggingFaceToken"] as const;
 
 const dnsLabel = (what: string) =>
   z.string().regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: `expected a ${what}: a DNS-1123 label of at most 40 characters (a-z, 0-9, -)` });
-const wholeNumber = (what: string, min: number) =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(min, { error: `expected ${what}` });
+const wholeNumber = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what}, at most ${max.toLocaleString("en-US")}` });
+const boundedPositive = (what: string, max: number) =>
+  z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` }).max(max, { error: `expected ${what} of at most ${max.toLocaleString("en-US")}` });
+
+/**
+ * Bounds of the serving and cluster numbers, beyond any real stack, within which the month
+ * simulation's counters and arrays stay small (the economics' own numbers: MODEL_LIMITS).
+ */
+export const SERVING_LIMITS = {
+  /** Replicas of one workload; the simulation counts them in 32-bit integers. */
+  replicas: 10_000,
+  /** GPUs in one pool's limit or one tenant's quota. */
+  gpus: 100_000,
+  /** Cold start and scale-down cooldown, seconds (a day): the simulation keeps one slot per step of them. */
+  seconds: 86_400,
+  /** Waiting requests per replica that trigger scale-up. */
+  queueDepth: 10_000_000,
+  /** Requests in one batch file. */
+  requestsPerBatchFile: 1_000_000,
+  /** Tokens/s one replica sustains (measured). */
+  tokensPerSecond: 10_000_000,
+  /** Entries of each list: beyond this a stack takes minutes to evaluate; split it. */
+  workloads: 100,
+  gpuPools: 50,
+  tenants: 500,
+  instanceTypesPerPool: 100,
+  /** Free-text names (teams, model ids): AWS tag values hold 256 characters. */
+  textChars: 256,
+} as const;
 
 /** A GPU node pool: a Karpenter NodePool the serving workloads select by label. */
 export const gpuPoolSchema = z.strictObject({
   /** Pool name; workloads refer to it in `serving.gpuPool`. */
   name: dnsLabel("pool name"),
   /** EC2 instance types the pool may launch (maps to the NodePool requirement on `node.kubernetes.io/instance-type`). */
-  instanceTypes: z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type such as g6e.xlarge" })).min(1, {
-    error: "expected at least one instance type",
-  }),
+  instanceTypes: z
+    .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type such as g6e.xlarge" }))
+    .min(1, { error: "expected at least one instance type" })
+    .max(SERVING_LIMITS.instanceTypesPerPool, { error: `expected at most ${SERVING_LIMITS.instanceTypesPerPool} instance types` }),
   /** Capacity type (maps to `karpenter.sh/capacity-type`; `reserved` prices at the 1-year commitment rate). @default "on-demand" */
   capacityType: z.enum(["on-demand", "spot", "reserved"]).default("on-demand"),
   /** Most GPUs the pool may run at once: its spending ceiling (maps to `NodePool.spec.limits["nvidia.com/gpu"]`). */
-  gpuLimit: wholeNumber("a whole number of GPUs, at least 1", 1),
+  gpuLimit: wholeNumber("a whole number of GPUs, at least 1", 1, SERVING_LIMITS.gpus),
 });
 export type GpuPoolConfig = z.infer<typeof gpuPoolSchema>;
 
@@ -45,7 +81,14 @@ export const clusterSchema = z.strictObject({
   /** EKS cluster name. */
   name: dnsLabel("cluster name"),
   /** AWS region. @default "us-east-1" */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "expected an AWS region such as us-east-1" }).default("us-east-1"),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "expected an AWS region such as us-east-1" })
+    // Instance prices differ by region: pricing another region's stack with these would be silently wrong.
+    .refine((region) => CATALOG_REGIONS.includes(region), {
+      error: (issue) => `the price catalog covers ${CATALOG_REGIONS.join(", ")} only, so the cost model cannot price ${String(issue.input)}; use one of those regions`,
+    })
+    .default("us-east-1"),
   /**
    * Kubernetes minor version; refused past its end of EKS standard support under `upgradePolicy` STANDARD
    * (dates: policies/eks-versions.ts). @default - the newest version in EKS standard support today
@@ -89,9 +132,12 @@ export const clusterSchema = z.strictObject({
     })
     .optional(),
   /** GPU node pools. */
-  gpuPools: z.array(gpuPoolSchema).min(1, { error: "expected at least one GPU pool" }),
+  gpuPools: z
+    .array(gpuPoolSchema)
+    .min(1, { error: "expected at least one GPU pool" })
+    .max(SERVING_LIMITS.gpuPools, { error: `expected at most ${SERVING_LIMITS.gpuPools} GPU pools` }),
   /** Team that owns the cluster, for the `team` cost-allocation tag on every AWS resource. @default "platform" */
-  team: z.string().min(1, { error: "expected a team name" }).default("platform"),
+  team: z.string().min(1, { error: "expected a team name" }).max(SERVING_LIMITS.textChars, { error: `expected at most ${SERVING_LIMITS.textChars} characters` }).default("platform"),
   /**
    * IAM roles granted cluster admin through explicit EKS access entries (the creator gets none); the role
    * that runs `pulumi up` must be one of them to apply the cluster's Kubernetes objects. @default []
@@ -111,9 +157,9 @@ export const tenantSchema = z.strictObject({
   /** Tenant name; also its namespace. */
   name: dnsLabel("tenant name"),
   /** Team that owns the tenant, for cost-allocation tags. @default - the tenant name */
-  team: z.string().min(1).optional(),
+  team: z.string().min(1).max(SERVING_LIMITS.textChars, { error: `expected at most ${SERVING_LIMITS.textChars} characters` }).optional(),
   /** Most GPUs the tenant's pods may request (maps to `ResourceQuota` `requests.nvidia.com/gpu`). */
-  gpuQuota: wholeNumber("a whole number of GPUs, at least 0", 0),
+  gpuQuota: wholeNumber("a whole number of GPUs, at least 0", 0, SERVING_LIMITS.gpus),
 });
 export type TenantConfig = z.infer<typeof tenantSchema>;
 
@@ -124,31 +170,31 @@ export const servingSchema = z.strictObject({
   /** GPUs per replica; also vLLM's `--tensor-parallel-size` and the container's `nvidia.com/gpu` limit. @default 1 */
   gpusPerReplica: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { error: "expected 1, 2, 4 or 8 GPUs per replica" }).default(1),
   /** Fewest replicas (maps to `ScaledObject.spec.minReplicaCount`). @default - 1 for interactive, 0 for batch */
-  minReplicas: wholeNumber("a whole number of replicas, at least 0", 0).optional(),
+  minReplicas: wholeNumber("a whole number of replicas, at least 0", 0, SERVING_LIMITS.replicas).optional(),
   /** Most replicas (maps to `ScaledObject.spec.maxReplicaCount` / `ScaledJob.spec.maxReplicaCount`). @default 4 */
-  maxReplicas: wholeNumber("a whole number of replicas, at least 1", 1).default(4),
+  maxReplicas: wholeNumber("a whole number of replicas, at least 1", 1, SERVING_LIMITS.replicas).default(4),
   /**
    * Waiting requests per replica that triggers scale-up (interactive: KEDA trigger `threshold`); batch: requests waiting per
    * job, deployed as ⌈this ÷ requestsPerBatchFile⌉ queued files per job (`ScaledJob` trigger `queueLength`). @default 4
    */
-  targetQueueDepthPerReplica: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).default(4),
+  targetQueueDepthPerReplica: boundedPositive("a positive number", SERVING_LIMITS.queueDepth).default(4),
   /** Seconds load must stay low before a replica is removed (maps to `ScaledObject.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds`). @default 900 */
-  scaleDownCooldownSeconds: wholeNumber("a whole number of seconds", 0).default(900),
+  scaleDownCooldownSeconds: wholeNumber("a whole number of seconds", 0, SERVING_LIMITS.seconds).default(900),
   /** Seconds from a scale-up request to a serving replica (node provisioning + model load). @default - estimated from the model's weight size */
-  coldStartSeconds: wholeNumber("a whole number of seconds", 1).optional(),
+  coldStartSeconds: wholeNumber("a whole number of seconds", 1, SERVING_LIMITS.seconds).optional(),
   /** Batch tiers: requests in one batch file (one SQS message); vLLM's offline runner reloads the model per file. @default 50000 (OpenAI's batch-file limit) */
-  requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
+  requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1, SERVING_LIMITS.requestsPerBatchFile).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
   /**
    * Longest context a request may have, tokens (maps to vLLM `--max-model-len`); refused when one sequence of it does not fit the
    * KV cache left after the weights. @default - the model's own context, capped at what fits
    */
-  maxContextTokens: wholeNumber("a whole number of tokens, at least 1", 1).optional(),
+  maxContextTokens: wholeNumber("a whole number of tokens, at least 1", 1, MODEL_LIMITS.contextTokens).optional(),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
   /** Tokens/s one replica sustains for this workload while meeting its SLO, measured; wins over the roofline and is used as it stands (no further headroom). @default - the roofline estimate */
-  measuredTokensPerSecond: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
+  measuredTokensPerSecond: boundedPositive("a positive number", SERVING_LIMITS.tokensPerSecond).min(1, { error: "expected at least 1 token per second" }).optional(),
   /** EC2 USD per replica-hour, such as a negotiated rate; a node costs this × the replicas it holds, plus the Auto Mode fee. @default - the catalog's instance price, billed in whole nodes */
-  hourlyPriceUsd: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
+  hourlyPriceUsd: boundedPositive("a positive number", MODEL_LIMITS.usdPerHour).optional(),
 });
 export type ServingConfig = z.infer<typeof servingSchema>;
 
@@ -164,9 +210,15 @@ export const stackConfigSchema = z
     /** Environment name, used in tags and to pick the policy enforcement. */
     environment: z.enum(["dev", "staging", "prod"], { error: "expected dev, staging or prod" }),
     cluster: clusterSchema,
-    tenants: z.array(tenantSchema).min(1, { error: "expected at least one tenant" }),
+    tenants: z
+      .array(tenantSchema)
+      .min(1, { error: "expected at least one tenant" })
+      .max(SERVING_LIMITS.tenants, { error: `expected at most ${SERVING_LIMITS.tenants} tenants` }),
     economics: economicsConfigSchema.default(economicsConfigSchema.parse({})),
-    workloads: z.array(workloadSchema).default([]),
+    workloads: z
+      .array(workloadSchema)
+      .max(SERVING_LIMITS.workloads, { error: `expected at most ${SERVING_LIMITS.workloads} workloads; split the stack` })
+      .default([]),
   })
   .superRefine((config, ctx) => {
     const all = <T>(list: readonly T[]) => list.map((value, i) => [i, value] as const);
@@ -259,15 +311,30 @@ function partialReferenceProblems(values: Record<string, unknown>): ReferencePro
   });
 }
 
-/** Every problem found in one stack file; carries no stack trace worth showing. */
+/**
+ * Every problem found in one stack file; carries no stack trace worth showing. At most
+ * MAX_LISTED_PROBLEMS are kept (then a count of the rest), each cut to a readable length with
+ * control characters escaped, so no input can make the message echo binary or flood a terminal.
+ */
 export class StackConfigError extends Error {
+  readonly problems: readonly string[];
   constructor(
     readonly file: string,
-    readonly problems: readonly string[],
+    problems: readonly string[],
   ) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS).map(printable);
+    if (problems.length > MAX_LISTED_PROBLEMS) listed.push(`${printable(file)}: … and ${problems.length - MAX_LISTED_PROBLEMS} more problems`);
+    super(`${printable(file)}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${listed.map((p) => `  ${p}`).join("\n")}`);
+    this.problems = listed;
     this.name = "StackConfigError";
   }
+}
+
+/** One line of plain text: control characters escaped, cut at MAX_PROBLEM_CHARS. */
+function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length > MAX_PROBLEM_CHARS ? `${escaped.slice(0, MAX_PROBLEM_CHARS - 1)}…` : escaped;
 }
 
 /** `workloads[1].traffic.requestsPerMonth`, the way a person reads the YAML. */
@@ -275,6 +342,7 @@ export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
   let out = "";
   for (const key of keyPath) {
     if (typeof key === "number") out += `[${key}]`;
+    else if (!/^[A-Za-z_][\w-]*$/.test(String(key))) out += `[${JSON.stringify(String(key))}]`; // g6e.xlarge, ids with slashes
     else out += out === "" ? String(key) : `.${String(key)}`;
   }
   return out;
@@ -285,28 +353,49 @@ export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
  * Throws StackConfigError listing every problem, each as `<file>: gpu-inference:<path>: <message>`.
  */
 export function parseStackConfig(values: Record<string, unknown>, file: string): StackConfig {
-  const problems: string[] = [];
+  const problems = plainTextSecretProblems(values, file);
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
-    if ((SECRET_CONFIG_KEYS as readonly string[]).includes(key)) continue;
-    plain[key] = value;
+    if (!(SECRET_CONFIG_KEYS as readonly string[]).includes(key)) plain[key] = value;
   }
   const result = stackConfigSchema.safeParse(plain);
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(describeIssue(issue, file));
+    const seen = new Set(problems);
     for (const problem of partialReferenceProblems(plain)) {
       const line = `${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(problem.path)}: ${problem.message}`;
-      if (!problems.includes(line)) problems.push(line);
+      if (!seen.has(line)) problems.push(line);
+      seen.add(line);
     }
   }
-  if (problems.length > 0) throw new StackConfigError(file, problems);
-  return result.data as StackConfig;
+  if (problems.length > 0 || !result.success) throw new StackConfigError(file, problems);
+  return result.data;
+}
+
+/**
+ * Secrets written in plain text: a secret key whose value is not a `secure:` ciphertext, or any
+ * value shaped like an access token. Messages name the key, never the value.
+ */
+export function plainTextSecretProblems(values: Record<string, unknown>, file: string): string[] {
+  const problems: string[] = [];
+  for (const key of SECRET_CONFIG_KEYS) {
+    // The engine hands the program decrypted secrets but never these keys in `values`; from a
+    // file, a secret must be a `secure:` ciphertext.
+    if (key in values && !isSecureValue(values[key])) {
+      problems.push(`${file}: ${CONFIG_NAMESPACE}:${key}: a secret in plain text; delete the line and run \`pulumi config set --secret ${key}\` (then rotate the token: it may be in version control)`);
+    }
+  }
+  const others = Object.fromEntries(Object.entries(values).filter(([key]) => !(SECRET_CONFIG_KEYS as readonly string[]).includes(key)));
+  for (const keyPath of plainTextTokenPaths(others)) {
+    problems.push(`${file}: ${CONFIG_NAMESPACE}:${formatKeyPath(keyPath)}: looks like an access token in plain text; secrets go in \`pulumi config set --secret\`, never in the stack file`);
+  }
+  return problems;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, file: string): string {
   if (issue.code === "unrecognized_keys") {
     const where = issue.path.length > 0 ? `${CONFIG_NAMESPACE}:${formatKeyPath(issue.path)}` : CONFIG_NAMESPACE;
-    return `${file}: ${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against docs/configuration.md`;
+    return `${file}: ${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${listSome(issue.keys.map((k) => `"${k.slice(0, 80)}"`))}; check the spelling against docs/configuration.md`;
   }
   const where = issue.path.length > 0 ? `${CONFIG_NAMESPACE}:${formatKeyPath(issue.path)}` : CONFIG_NAMESPACE;
   // zod's own wording for a missing key is "Invalid input: expected X, received undefined".
@@ -314,39 +403,127 @@ function describeIssue(issue: z.core.$ZodIssue, file: string): string {
   return `${file}: ${where}: ${message}`;
 }
 
+/** Largest stack file read: a real one is a few KiB; anything past this is refused before parsing. */
+export const MAX_STACK_FILE_BYTES = 2 * 1024 * 1024;
+/** Most problems listed for one file; the rest are counted, so hostile input cannot flood the terminal. */
+export const MAX_LISTED_PROBLEMS = 20;
+/** Longest problem line printed; longer ones are cut with an ellipsis. */
+const MAX_PROBLEM_CHARS = 300;
+/** Alias expansions allowed when building the config (yaml's own default): a "billion laughs" file stops here. */
+const MAX_ALIAS_COUNT = 100;
+
 /**
  * Read `Pulumi.<stack>.yaml` (or any file of that shape) and validate its `gpu-inference:` keys.
- * Keys of other namespaces (`aws:region`, ...) are left to their owners.
+ * Keys of other namespaces (`aws:region`, ...) are left to their owners. Bounded in size and time:
+ * a file over MAX_STACK_FILE_BYTES, not UTF-8 text, or with aliases that expand past
+ * MAX_ALIAS_COUNT is refused with one line naming the file.
  */
 export function loadStackConfigFile(file: string): StackConfig {
   const display = path.basename(file);
-  let text: string;
+  return parseStackConfig(namespaceValues(readStackFileText(file, display), display), display);
+}
+
+/** The stack file's text, or a StackConfigError naming the file when it cannot be a stack file. */
+export function readStackFileText(file: string, display: string = path.basename(file)): string {
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, "utf8");
+    const size = fs.statSync(file).size;
+    if (size > MAX_STACK_FILE_BYTES) {
+      throw new StackConfigError(display, [`${display}: the file is ${formatBytes(size)}; a stack file is at most ${formatBytes(MAX_STACK_FILE_BYTES)} (is this the right file?)`]);
+    }
+    bytes = fs.readFileSync(file);
   } catch (error) {
+    if (error instanceof StackConfigError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     throw new StackConfigError(display, [`${display}: cannot read the stack file: ${reason}`]);
   }
-  return parseStackConfig(namespaceValues(text, display), display);
+  return decodeStackText(bytes, display);
+}
+
+/** UTF-8 text without NUL bytes, or a one-line StackConfigError: binary is summarized, never echoed. */
+export function decodeStackText(bytes: Uint8Array, display: string): string {
+  if (bytes.length > MAX_STACK_FILE_BYTES) {
+    throw new StackConfigError(display, [`${display}: the file is ${formatBytes(bytes.length)}; a stack file is at most ${formatBytes(MAX_STACK_FILE_BYTES)} (is this the right file?)`]);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new StackConfigError(display, [`${display}: not UTF-8 text (${formatBytes(bytes.length)} of binary data?); a stack file is YAML`]);
+  }
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) throw new StackConfigError(display, [`${display}:${lineOf(text, nul)}: a NUL byte; a stack file is YAML text, not binary data`]);
+  return text;
 }
 
 /** The `gpu-inference:` values of a stack file's `config:` map, prefix removed. */
 export function namespaceValues(text: string, display: string): Record<string, unknown> {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new StackConfigError(
-      display,
-      doc.errors.map((e) => `${display}:${e.linePos?.[0]?.line ?? "?"}: invalid YAML: ${e.message.split("\n")[0]}`),
-    );
+  const lineCounter = new LineCounter();
+  // uniqueKeys off: yaml compares each key with every earlier one (quadratic in keys, minutes for
+  // 100,000 keys); duplicateKeyProblems finds the same duplicates in one pass.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter });
+  const lineAt = (offset: number | undefined) => (offset === undefined ? "?" : lineCounter.linePos(offset).line);
+  const problems = [
+    ...doc.errors.map((e) => `${display}:${lineAt(e.pos[0])}: invalid YAML: ${e.message.split("\n")[0]}`),
+    ...duplicateKeyProblems(doc, display, lineAt),
+  ];
+  if (problems.length > 0) throw new StackConfigError(display, problems);
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const reason = /alias/i.test((error as Error).message)
+      ? `YAML aliases expand past ${MAX_ALIAS_COUNT} references (an alias bomb?); write the values out instead of aliasing them`
+      : `cannot read the YAML: ${(error as Error).message}`;
+    throw new StackConfigError(display, [`${display}: ${reason}`]);
   }
-  const root = doc.toJS() as unknown;
   const config = isRecord(root) ? root.config : undefined;
   if (!isRecord(config)) throw new StackConfigError(display, [`${display}: expected a top-level \`config:\` map`]);
   const values: Record<string, unknown> = {};
+  const unprefixed: string[] = [];
   for (const [key, value] of Object.entries(config)) {
     if (key.startsWith(`${CONFIG_NAMESPACE}:`)) values[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+    else if (!key.includes(":")) unprefixed.push(key);
+  }
+  if (unprefixed.length > 0) {
+    // Pulumi would file these under the project's default namespace; this program would never see them.
+    throw new StackConfigError(display, [
+      `${display}: config key${unprefixed.length === 1 ? "" : "s"} without a namespace: ${listSome(unprefixed.map((k) => `"${k}"`))}; write them as "${CONFIG_NAMESPACE}:${unprefixed[0]}"`,
+    ]);
   }
   return values;
+}
+
+/** Keys repeated within one YAML map, each with its line; one pass over the document. */
+function duplicateKeyProblems(doc: Document, display: string, lineAt: (offset: number | undefined) => number | string): string[] {
+  const problems: string[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof key !== "string" && typeof key !== "number" && typeof key !== "boolean") continue;
+        if (seen.has(key)) problems.push(`${display}:${lineAt(isScalar(pair.key) ? pair.key.range?.[0] : undefined)}: duplicate key "${String(key).slice(0, 80)}"`);
+        seen.add(key);
+      }
+    },
+  });
+  return problems;
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+}
+
+/** The first few items and how many more, so a list built from input stays short. */
+function listSome(items: readonly string[], shown = 10): string {
+  return items.length <= shown ? items.join(", ") : `${items.slice(0, shown).join(", ")} and ${items.length - shown} more`;
 }
 
 /**
@@ -381,6 +558,28 @@ function decodeEngineValue(raw: string): unknown {
 /** Path of a stack's file next to `Pulumi.yaml`. */
 export function stackFilePath(stack: string, projectDir: string = path.resolve(__dirname, "..")): string {
   return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/** A Pulumi ciphertext: `{ secure: "<base64>" }`. */
+function isSecureValue(value: unknown): boolean {
+  return isRecord(value) && typeof value.secure === "string" && Object.keys(value).length === 1;
+}
+
+/** Provider token shapes that must never sit in a stack file: Hugging Face, OpenAI-style, AWS access keys. */
+const TOKEN_PATTERNS = [/^hf_[A-Za-z0-9]{20,}$/, /^sk-[A-Za-z0-9_-]{20,}$/, /^(AKIA|ASIA)[A-Z0-9]{16}$/];
+
+/** Key paths of string values shaped like access tokens, walked iteratively (no recursion limit on deep input). */
+function plainTextTokenPaths(values: Record<string, unknown>): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const stack: [unknown, (string | number)[]][] = [[values, []]];
+  while (stack.length > 0) {
+    const [value, keyPath] = stack.pop()!;
+    if (typeof value === "string") {
+      if (TOKEN_PATTERNS.some((pattern) => pattern.test(value.trim()))) found.push(keyPath);
+    } else if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, [...keyPath, i]]));
+    else if (isRecord(value) && !isSecureValue(value)) for (const [key, item] of Object.entries(value)) stack.push([item, [...keyPath, key]]);
+  }
+  return found.reverse();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
 import { isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
-import { CONFIG_NAMESPACE, formatKeyPath, namespaceValues, parseStackConfig } from "../config";
+import { CONFIG_NAMESPACE, formatKeyPath, namespaceValues, parseStackConfig, plainTextSecretProblems, readStackFileText, StackConfigError } from "../config";
 import { withResolvedEconomics } from "../economics-source";
 import { evaluateStack } from "../stack-economics";
-import { EXIT, resolveStackFile, runCli, runCommand, UsageError } from "./common";
+import { EXIT, EXIT_CODES_HELP, resolveStackFile, runCli, runCommand, tableOptions, UsageError } from "./common";
 import { costTable } from "./cost-report";
 
 interface CloneOptions {
@@ -20,6 +20,7 @@ interface CloneOptions {
   workload?: string;
   set: string[];
   force?: boolean;
+  wide?: boolean;
   projectDir?: string;
 }
 
@@ -86,6 +87,10 @@ export function cloneStackText(sourceText: string, sourceFile: string, options: 
   text: string;
   secretsToSet: string[];
 } {
+  // A secret in clear in the source would be copied in clear: refuse, naming the source's key.
+  const sourceDisplay = path.basename(sourceFile);
+  const leaks = plainTextSecretProblems(namespaceValues(sourceText, sourceDisplay), sourceDisplay);
+  if (leaks.length > 0) throw new StackConfigError(sourceDisplay, leaks);
   const doc = parseDocument(sourceText);
   const secretsToSet = dropSecrets(doc);
   if (options.workload !== undefined) {
@@ -119,7 +124,8 @@ export function cloneCommand(): Command {
     .option("--workload <name>", "keep only this workload")
     .option("--set <key.path=value>", "set a config value, e.g. workloads[0].traffic.requestsPerMonth=5000000 (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
     .option("--force", "overwrite an existing stack file")
-    .addHelpText("after", "\nExit codes: 0 written, 2 invalid config, bad --set path, or an existing file without --force.")
+    .option("--wide", "table: every column, however wide")
+    .addHelpText("after", `\n${EXIT_CODES_HELP}\n2 also: a bad --set path, a source with a plain-text secret, or an existing file without --force.`)
     .exitOverride()
     .action(async (options: CloneOptions) => {
       await runCommand(() => {
@@ -128,14 +134,14 @@ export function cloneCommand(): Command {
         const { file: target } = resolveStackFile({ stack: options.to });
         if (!fs.existsSync(source)) throw new UsageError(`--from ${options.from}: no stack file ${path.basename(source)}`);
         if (fs.existsSync(target) && options.force !== true) throw new UsageError(`${path.basename(target)} exists; pass --force to overwrite it`);
-        const { text, secretsToSet } = cloneStackText(fs.readFileSync(source, "utf8"), source, options);
+        const { text, secretsToSet } = cloneStackText(readStackFileText(source), source, options);
         // Write beside, then rename: a failure never leaves half a stack file.
         const partial = `${target}.partial-${process.pid}`;
         fs.writeFileSync(partial, text);
         fs.renameSync(partial, target);
         const { config, source: economicsSource } = withResolvedEconomics(parseStackConfig(namespaceValues(text, path.basename(target)), path.basename(target)), target);
         process.stdout.write(`Wrote ${path.basename(target)} (from ${path.basename(source)}).\n\n`);
-        process.stdout.write(`${costTable(evaluateStack(config, options.to, { economicsSource }), { color: process.stdout.isTTY === true })}\n`);
+        process.stdout.write(`${costTable(evaluateStack(config, options.to, { economicsSource }), tableOptions(options.wide))}\n`);
         if (secretsToSet.length > 0) {
           process.stdout.write(`\nSecrets are not copied. Set them for the new stack:\n`);
           for (const key of secretsToSet) process.stdout.write(`  pulumi config set --secret ${key} --stack ${options.to}\n`);

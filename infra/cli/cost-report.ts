@@ -7,7 +7,8 @@ import type { StackEvaluation } from "../stack-economics";
 
 type WorkloadRow = StackEvaluation["workloads"][number];
 
-const usd = (x: number) => {
+/** Whole dollars with the sign before the symbol: `-$11,804`, never `$-11,804`. */
+export const usd = (x: number) => {
   const rounded = Math.round(x);
   return `${rounded < 0 ? "-" : ""}$${Math.abs(rounded).toLocaleString("en-US")}`;
 };
@@ -63,7 +64,31 @@ export function costJson(evaluation: StackEvaluation): unknown {
   };
 }
 
+/**
+ * Key paths of every number in a report that is not finite (NaN or ±Infinity print as nonsense and
+ * JSON turns them into null). The schema's bounds should make this empty; the CLIs check anyway
+ * and stop with an error naming the figure rather than print it.
+ */
+export function nonFiniteFigures(report: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[report, ""]];
+  while (stack.length > 0) {
+    const [value, at] = stack.pop()!;
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) found.push(at);
+    } else if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
+    else if (typeof value === "object" && value !== null) for (const [key, item] of Object.entries(value)) stack.push([item, at === "" ? key : `${at}.${key}`]);
+  }
+  return found.sort();
+}
+
 const HEAD = ["workload", "tier", "verdict", "gate", "owned share", "utilization", "needed", "owned/mo", "API/mo", "savings/mo", "payback (mo)", "GPU-h/mo", "$/1M owned", "$/1M API"];
+
+/**
+ * Columns dropped, in this order, until the table fits the terminal: detail first, the verdict and
+ * the money last. Indexes into HEAD.
+ */
+const DROP_ORDER = [13, 12, 11, 10, 4, 6, 1].map((i) => HEAD[i]!);
 
 function row(w: WorkloadRow): string[] {
   return [
@@ -82,6 +107,41 @@ function row(w: WorkloadRow): string[] {
     perMillion(w.costPerMillionTokensUsd.owned),
     perMillion(w.costPerMillionTokensUsd.api),
   ];
+}
+
+/** Width a compact cli-table3 table of these cells takes: borders, one space of padding each side. */
+function tableWidth(columns: readonly (readonly string[])[]): number {
+  return 1 + columns.reduce((sum, cells) => sum + Math.max(...cells.map((c) => [...c].length)) + 3, 0);
+}
+
+/** The columns kept so the table fits `width`, in HEAD order. */
+function fittingColumns(rows: readonly string[][], width: number): { keep: number[]; dropped: string[] } {
+  const keep = HEAD.map((_, i) => i);
+  const dropped: string[] = [];
+  const widthOf = (indexes: number[]) => tableWidth(indexes.map((i) => [HEAD[i]!, ...rows.map((r) => r[i]!)]));
+  for (const name of DROP_ORDER) {
+    if (widthOf(keep) <= width) break;
+    keep.splice(keep.indexOf(HEAD.indexOf(name)), 1);
+    dropped.push(name);
+  }
+  return { keep, dropped };
+}
+
+/** Words of `text` on lines of at most `width` characters, continuation lines indented by `indent`. */
+export function wrap(text: string, width: number, indent: string): string[] {
+  if (!Number.isFinite(width) || [...text].length <= width) return [text];
+  const lead = /^ */.exec(text)![0];
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(" ")) {
+    const next = line.trim() === "" ? `${line}${word}` : `${line} ${word}`;
+    if ([...next].length > width && line.trim() !== "") {
+      lines.push(line);
+      line = `${indent}${word}`;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines;
 }
 
 /** Whole nodes at the group's peak, e.g. "2× g6e.12xlarge at peak". */
@@ -113,17 +173,38 @@ function shapeLine(w: WorkloadRow): string {
   return `cheapest shape: ${s.gpusPerReplica}× GPU of ${s.instanceType} (${Math.round(s.replicaTokensPerSecond)} tok/s per replica, up to ${s.maxReplicas} replicas) at ${usd(s.ownedMonthlyUsd)}/mo${s.cheaperThanApi ? "" : ", still dearer than the API"}`;
 }
 
-export function costTable(evaluation: StackEvaluation, options: { color?: boolean } = {}): string {
-  const table = new Table({ head: HEAD, style: { head: options.color === true ? ["cyan"] : [], border: options.color === true ? ["grey"] : [] } });
-  for (const w of evaluation.workloads) table.push(row(w));
-  const lines = [`Stack ${evaluation.stack}: owned vs API, per month (730 h). Gate: utilization ≥ break-even × ${(1 + evaluation.marginOfSafety).toFixed(2)}.`, table.toString(), ""];
+/** How the table is drawn for a terminal. */
+export interface TableOptions {
+  /** ANSI colour in headers and borders. @default false */
+  color?: boolean;
+  /** Columns the output may take; columns are dropped (least important first) and prose wrapped to fit. @default 120 */
+  width?: number;
+  /** Every column, whatever the width (`--wide`). @default false */
+  wide?: boolean;
+}
+
+/** The default width: a 120-column terminal. */
+export const DEFAULT_TABLE_WIDTH = 120;
+
+export function costTable(evaluation: StackEvaluation, options: TableOptions = {}): string {
+  const width = options.wide === true ? Number.POSITIVE_INFINITY : (options.width ?? DEFAULT_TABLE_WIDTH);
+  const rows = evaluation.workloads.map(row);
+  const { keep, dropped } = fittingColumns(rows, width);
+  const table = new Table({
+    head: keep.map((i) => HEAD[i]!),
+    style: { head: options.color === true ? ["cyan"] : [], border: options.color === true ? ["grey"] : [], compact: true },
+  });
+  for (const cells of rows) table.push(keep.map((i) => cells[i]!));
+  const lines = [...wrap(`Stack ${evaluation.stack}: owned vs API, per month (730 h). Gate: utilization ≥ break-even × ${(1 + evaluation.marginOfSafety).toFixed(2)}.`, width, ""), table.toString()];
+  if (dropped.length > 0) lines.push(`(${dropped.length} column${dropped.length === 1 ? "" : "s"} hidden to fit ${width} columns: ${dropped.join(", ")}; --wide shows all)`);
+  lines.push("");
   for (const w of evaluation.workloads) {
-    lines.push(`${w.name} — ${w.verdict.toUpperCase()} (${nodesLine(w)}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h billed, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`);
-    for (const r of w.reasons) lines.push(`  - ${r.factor}: ${r.detail}`);
-    lines.push(`  - ${shapeLine(w)}`);
+    lines.push(...wrap(`${w.name} — ${w.verdict.toUpperCase()} (${nodesLine(w)}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h billed, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`, width, "  "));
+    for (const r of w.reasons) lines.push(...wrap(`  - ${r.factor}: ${r.detail}`, width, "    "));
+    lines.push(...wrap(`  - ${shapeLine(w)}`, width, "    "));
   }
-  lines.push("", ...totalsLines(evaluation));
-  lines.push(`Prices from the built-in catalog, as of ${evaluation.catalogAsOf.oldest} to ${evaluation.catalogAsOf.newest}; override them under economics.priceOverrides.`);
+  lines.push("", ...totalsLines(evaluation).flatMap((line) => wrap(line, width, "  ")));
+  lines.push(...wrap(`Prices from the built-in catalog, as of ${evaluation.catalogAsOf.oldest} to ${evaluation.catalogAsOf.newest}; override them under economics.priceOverrides.`, width, "  "));
   return lines.join("\n");
 }
 

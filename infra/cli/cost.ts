@@ -8,8 +8,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_MAX_PRICE_AGE_DAYS } from "../../policies/economics/catalog";
 import { evaluateStack } from "../stack-economics";
 import { renderCostChartSvg } from "./chart";
-import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand } from "./common";
-import { costJson, costMarkdown, costTable } from "./cost-report";
+import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, runCli, runCommand, tableOptions } from "./common";
+import { costJson, costMarkdown, costTable, nonFiniteFigures, wrap } from "./cost-report";
 import { priceAgeWarnings } from "./price-age";
 
 interface CostOptions {
@@ -17,6 +17,7 @@ interface CostOptions {
   config?: string;
   format: string;
   chart?: string;
+  wide?: boolean;
   maxPriceAgeDays: number;
 }
 
@@ -34,7 +35,8 @@ export function costCommand(): Command {
     .option("-f, --format <format>", "table | markdown | json", "table")
     .option("--chart <file.svg>", "also write an SVG chart of cost against utilization")
     .option("--max-price-age-days <days>", "warn about every catalog price the report used that is older than this", days, DEFAULT_MAX_PRICE_AGE_DAYS)
-    .addHelpText("after", "\nExit codes: 0 success, 2 invalid config or usage.")
+    .option("--wide", "table: every column, however wide (default: fit the terminal, 120 columns when piped)")
+    .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .action(async (options: CostOptions) => {
       await runCommand(async () => {
@@ -42,6 +44,10 @@ export function costCommand(): Command {
         const { stack, file, config, economicsSource } = loadSelectedStack(options);
         const evaluation = evaluateStack(config, stack, { economicsSource, stackFile: file });
         const warnings = priceAgeWarnings(config, evaluation, options.maxPriceAgeDays);
+        const json = { ...(costJson(evaluation) as object), priceWarnings: warnings };
+        const nonFinite = nonFiniteFigures(json);
+        // The schema bounds every input so this stays empty; a figure that is not a number is a bug, never output.
+        if (nonFinite.length > 0) throw new Error(`the cost model produced a figure that is not a finite number at ${nonFinite.slice(0, 5).join(", ")}`);
         if (options.chart !== undefined) {
           const target = path.resolve(options.chart);
           const svg = await renderCostChartSvg(evaluation);
@@ -51,12 +57,10 @@ export function costCommand(): Command {
           fs.renameSync(partial, target);
         }
         const report =
-          format === "json"
-            ? JSON.stringify({ ...(costJson(evaluation) as object), priceWarnings: warnings }, null, 2)
-            : format === "markdown"
-              ? costMarkdown(evaluation)
-              : costTable(evaluation, { color: process.stdout.isTTY === true });
-        const warningLines = format === "json" ? [] : warnings.map((w) => (format === "markdown" ? `- ⚠ ${w}` : `warning: ${w}`));
+          format === "json" ? JSON.stringify(json, null, 2) : format === "markdown" ? costMarkdown(evaluation) : costTable(evaluation, tableOptions(options.wide));
+        const width = tableOptions(options.wide);
+        const warningLines =
+          format === "json" ? [] : warnings.flatMap((w) => (format === "markdown" ? [`- ⚠ ${w}`] : wrap(`warning: ${w}`, width.wide === true ? Number.POSITIVE_INFINITY : (width.width ?? 120), "  ")));
         const out = warningLines.length > 0 ? `${report}\n\nPrices older than ${options.maxPriceAgeDays} days:\n${warningLines.join("\n")}` : report;
         process.stdout.write(`${out}\n`);
         if (options.chart !== undefined && format !== "json") process.stderr.write(`chart written to ${options.chart}\n`);

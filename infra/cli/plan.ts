@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
-import { Listr, ListrLogger, ProcessOutput } from "listr2";
+import { Listr } from "listr2";
 import { CONFIG_NAMESPACE, type StackConfig } from "../config";
 import { deployReadiness } from "../deploy-readiness";
 import { BaseRefError, compareWithBase, readFileAtRef, type BaseComparison } from "../plan/base-diff";
@@ -16,7 +16,7 @@ import { engineConfigOf, runProgramOffline } from "../plan/run-program";
 import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
-import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand, UsageError } from "./common";
+import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, progressOptions, runCli, runCommand, UsageError, useColor, warnIfNoPolicyConfig } from "./common";
 import { blocking, planJson, planMarkdown, planTable, type PlanResult } from "./plan-report";
 
 interface PlanOptions {
@@ -84,7 +84,7 @@ export function planCommand(): Command {
     .option("-p, --policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .option("-f, --format <format>", "table | markdown | json", "table")
     .option("-b, --base <git-ref>", "also evaluate the stack file as it is at this git ref (read with git show, no checkout) and report the cost change per workload and in total")
-    .addHelpText("after", "\nExit codes: 0 nothing mandatory violated, 1 a mandatory policy refused the stack, 2 invalid config or usage.")
+    .addHelpText("after", `\n${EXIT_CODES_HELP} Refused: a mandatory policy violated.`)
     .exitOverride()
     .action(async (options: PlanOptions) => {
       await runCommand(async () => {
@@ -102,6 +102,7 @@ export function planCommand(): Command {
                 Object.assign(c, loadSelectedStack(options));
                 c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
                 c.policyConfig = c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile);
+                warnIfNoPolicyConfig(c.config.environment, c.policyConfigFile);
                 if (options.base !== undefined) asUsageError(() => readFileAtRef(options.base!, c.file)); // a bad ref fails before the slow stages
                 session = openPolicyPack();
                 // Observed in the policies stage; an early failure elsewhere must not surface as unhandled.
@@ -144,8 +145,7 @@ export function planCommand(): Command {
           {
             ctx,
             exitOnError: true,
-            silentRendererCondition: process.stderr.isTTY !== true,
-            rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+            ...progressOptions(),
           },
         );
         try {
@@ -162,7 +162,7 @@ export function planCommand(): Command {
           ...(ctx.base !== undefined ? { base: ctx.base } : {}),
           readiness: deployReadiness(ctx.config, { huggingFaceTokenSet: engineConfigOf(ctx.file).secretKeys.includes(`${CONFIG_NAMESPACE}:huggingFaceToken`) }),
         };
-        const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: process.stdout.isTTY === true });
+        const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: useColor(process.stdout) });
         process.stdout.write(`${out}\n`);
         return blocking(result).length === 0 ? EXIT.ok : EXIT.violation;
       });

@@ -80,4 +80,15 @@ describe("npm run clone", () => {
     expect(unknown.stderr).toContain("no such workload in");
     expect(clone(["--from", "staging", "--to", "team-d"]).code).toBe(2);
   });
+
+  it("refuses a source stack with a plain-text token and writes nothing", () => {
+    const token = "hf_abcdefghijklmnopqrstuvwxyz012345";
+    const source = path.join(project.dir, "Pulumi.dev.yaml");
+    fs.writeFileSync(source, fs.readFileSync(source, "utf8").replace(/ {2}gpu-inference:huggingFaceToken:\n {4}secure: .*\n/, `  gpu-inference:huggingFaceToken: ${token}\n`));
+    const run = clone(["--from", "dev", "--to", "team-b"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Pulumi.dev.yaml: gpu-inference:huggingFaceToken: a secret in plain text");
+    expect(run.stderr + run.stdout).not.toContain(token);
+    expect(fs.existsSync(target("team-b"))).toBe(false);
+  });
 });

@@ -33,7 +33,7 @@ describe("stack config", () => {
         workloads[1]!.traffic.requestsPerMonth = -5;
       });
       expect(problemsOf(() => loadStackConfigFile(file))).toEqual([
-        "Pulumi.bad.yaml: gpu-inference:workloads[1].traffic.requestsPerMonth: expected a positive number",
+        "Pulumi.bad.yaml: gpu-inference:workloads[1].traffic.requestsPerMonth: expected a number of requests of at least 1",
       ]);
     } finally {
       cleanup();
@@ -140,7 +140,7 @@ describe("stack config", () => {
     values.workloads[0]!.traffic.requestsPerMonth = -1; // a field error: zod skips whole-object checks
     values.workloads[1]!.tenant = "nobody"; // a reference error in a workload that parses
     expect(problemsOf(() => parseStackConfig(values, "Pulumi.dev.yaml"))).toEqual([
-      "Pulumi.dev.yaml: gpu-inference:workloads[0].traffic.requestsPerMonth: expected a positive number",
+      "Pulumi.dev.yaml: gpu-inference:workloads[0].traffic.requestsPerMonth: expected a number of requests of at least 1",
       'Pulumi.dev.yaml: gpu-inference:workloads[1].tenant: no tenant named "nobody"; expected one of support-ops, documents, assistant',
     ]);
   });

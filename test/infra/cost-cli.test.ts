@@ -2,8 +2,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, tempProject, writeStackVariant } from "../fixtures/stack-files";
+import { Listr } from "listr2";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { progressOptions, runCli, runCommand } from "../../infra/cli/common";
+import { costCommand } from "../../infra/cli/cost";
+import { nonFiniteFigures } from "../../infra/cli/cost-report";
+import { DEV_STACK_FILE, REPO_ROOT, tempProject, writeStackVariant } from "../fixtures/stack-files";
 
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 const COST = path.join(REPO_ROOT, "infra", "cli", "cost.ts");
@@ -95,7 +99,7 @@ describe("npm run cost", () => {
     });
     const run = cost(["--config", file]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("Pulumi.broken.yaml: gpu-inference:workloads[0].traffic.meanInputTokens: expected a positive number of tokens");
+    expect(run.stderr).toContain("Pulumi.broken.yaml: gpu-inference:workloads[0].traffic.meanInputTokens: expected a number of tokens of at least 1");
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe("");
   });
@@ -106,4 +110,126 @@ describe("npm run cost", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--format must be one of table, markdown, json");
   });
+});
+
+/** Run a command in this process, capturing what it writes and the exit code it sets. */
+async function inProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  process.exitCode = 0;
+  try {
+    await runCli(costCommand(), ["node", "cost", ...args]);
+    return { code: Number(process.exitCode ?? 0), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.env = saved;
+    process.exitCode = 0;
+  }
+}
+
+describe("npm run cost: output a terminal and a script can trust", () => {
+  it("prints negative dollars as -$11,804, never $-11,804", async () => {
+    const run = await inProcess(["--config", DEV_STACK_FILE, "--wide"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/│ -\$[\d,]+\s+│/); // support-chat's savings
+    expect(run.stdout).not.toMatch(/\$-\d/);
+  });
+
+  it("fits a 120-column terminal by dropping the least important columns, and shows all with --wide", async () => {
+    const fitted = await inProcess(["--config", DEV_STACK_FILE]);
+    const widest = (text: string) => Math.max(...text.split("\n").map((line) => [...line].length));
+    expect(widest(fitted.stdout)).toBeLessThanOrEqual(120);
+    expect(fitted.stdout).toContain("--wide shows all");
+    for (const kept of ["workload", "verdict", "gate", "utilization", "owned/mo", "API/mo", "savings/mo"]) expect(fitted.stdout).toContain(kept);
+    const wide = await inProcess(["--config", DEV_STACK_FILE, "--wide"]);
+    expect(widest(wide.stdout)).toBeGreaterThan(120);
+    for (const column of ["payback (mo)", "GPU-h/mo", "$/1M owned", "$/1M API"]) expect(wide.stdout).toContain(column);
+  });
+
+  it("writes no colour codes when piped or when NO_COLOR is set, and colours when FORCE_COLOR asks", async () => {
+    expect((await inProcess(["--config", DEV_STACK_FILE])).stdout).not.toContain("\u001b[");
+    expect((await inProcess(["--config", DEV_STACK_FILE], { FORCE_COLOR: "1", NO_COLOR: "1" })).stdout).not.toContain("\u001b[");
+    expect((await inProcess(["--config", DEV_STACK_FILE], { FORCE_COLOR: "1" })).stdout).toContain("\u001b[");
+  });
+
+  it("warns, outside the JSON's figures, when the environment has no policy config", async () => {
+    const file = writeStackVariant(project.dir, "staging", (doc) => {
+      doc.config["gpu-inference:environment"] = "staging";
+    });
+    const run = await inProcess(["--config", file, "--format", "json"]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { warnings: string[] };
+    expect(report.warnings.some((w) => w.includes("no policy config"))).toBe(true);
+  });
+
+  it("exits 3 with the message and no stack trace for a crash; DEBUG=1 adds the trace", async () => {
+    const capture = async (env: Record<string, string | undefined>) => {
+      let stderr = "";
+      const saved = process.env.DEBUG;
+      process.env.DEBUG = env.DEBUG ?? "";
+      const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
+      try {
+        await runCommand(() => {
+          throw new TypeError("cannot read the catalog row");
+        });
+        return { code: process.exitCode, stderr };
+      } finally {
+        err.mockRestore();
+        process.env.DEBUG = saved;
+        process.exitCode = 0;
+      }
+    };
+    const plain = await capture({});
+    expect(plain.code).toBe(3);
+    expect(plain.stderr).toContain("error: internal error: cannot read the catalog row");
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const debug = await capture({ DEBUG: "1" });
+    expect(debug.code).toBe(3);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it("refuses, rather than prints, a figure that is not a finite number", () => {
+    expect(nonFiniteFigures({ workloads: [{ ownedMonthlyUsd: Number.POSITIVE_INFINITY, reasons: ["x"], a: { b: Number.NaN } }], totals: { api: 1 } })).toEqual([
+      "workloads[0].a.b",
+      "workloads[0].ownedMonthlyUsd",
+    ]);
+  });
+
+  it("keeps progress of plan on stderr, its fallback renderer included", async () => {
+    let stdout = "";
+    let stderr = "";
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    try {
+      // The fallback renderer is what listr2 uses when stdout is not a terminal: force it.
+      const stages = new Listr([{ title: "config: read and validate the stack file", task: () => undefined }], {
+        ...progressOptions(),
+        silentRendererCondition: false,
+        fallbackRendererCondition: true,
+      });
+      await stages.run();
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(stdout).toBe("");
+    expect(stderr).toContain("config: read and validate the stack file");
+  });
+
+  it("ends quietly when the reader closes the pipe, and stops an alias bomb with exit 2 naming the file", () => {
+    // Two real processes: a closed pipe and the exit code are what is under test.
+    const piped = spawnSync("sh", ["-c", `"${TSX}" "${COST}" --config "${DEV_STACK_FILE}" --wide | head -1`], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(piped.stdout).toMatch(/^Stack dev: owned vs API/);
+    expect(piped.stderr).toBe("");
+    const bomb = path.join(project.dir, "Pulumi.bomb.yaml");
+    fs.writeFileSync(bomb, 'config:\n  x:a: &a [l,l,l,l,l,l,l,l,l]\n  x:b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  x:c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  x:d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  gpu-inference:environment: *d\n');
+    const run = cost(["--config", bomb]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Pulumi.bomb.yaml: YAML aliases expand past 100 references");
+  }, 240_000);
 });
