@@ -16,6 +16,8 @@ import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts"
 const waiverSchema = z.strictObject({
   /** Workload name, as in its profile. */
   workload: z.string().min(1),
+  /** Owned share, percent, the waiver was granted for: it waives the workload only while the gate evaluates it at or below this share (a 10 % pilot's waiver does not cover 60 %). */
+  ownedPercent: z.number().min(0).max(100),
   /** Why owning is worth it anyway; required — a waiver without a reason is itself a violation. */
   reason: z.string().optional(),
   /** Last day the waiver holds, ISO date `YYYY-MM-DD`. */
@@ -41,6 +43,7 @@ const CHECKS = {
   "profile-missing": "a GPU workload without a workload profile annotation",
   "profile-malformed": "a workload profile the economics schema rejects",
   unpriceable: "a GPU workload the gate cannot price (no node pool or instance types)",
+  "pricing-mismatch": "a NodePool's pricing annotation claims a capacity type its requirements do not allow (the gate prices what the pool allows)",
   "economics-unknown": "a value the gate reads is unknown at preview",
 } as const;
 
@@ -94,6 +97,7 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
       findings.violation(result.check, urn, `${workloadLabel(workload)} ${result.message}`);
       continue;
     }
+    if (result.pricingMismatch !== undefined) findings.violation("pricing-mismatch", urn, `${workloadLabel(workload)} ${result.pricingMismatch}`);
     let evaluation: WorkloadEvaluation;
     try {
       evaluation = evaluateWorkload(result.facts, context);
@@ -105,8 +109,11 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
     if (evaluation.passesGate) continue;
     const waiver = waivers.get(evaluation.name);
     const message = refusalMessage(evaluation, config.economics.marginOfSafety);
-    if (waiver !== undefined) findings.advisory("waived", urn, `${message} Waived until ${waiver.expires}: ${waiver.reason!.trim()}`);
-    else findings.violation("below-break-even", urn, message);
+    const evaluatedPercent = evaluation.targetOwnedShare * 100;
+    if (waiver === undefined) findings.violation("below-break-even", urn, message);
+    else if (evaluatedPercent > waiver.ownedPercent + 1e-9) {
+      findings.violation("below-break-even", urn, `${message} The waiver for "${waiver.workload}" was granted for ${waiver.ownedPercent}% owned share and does not cover ${evaluatedPercent.toFixed(0)}%: renew it for this share, with its reason, or fix the economics.`);
+    } else findings.advisory("waived", urn, `${message} Waived until ${waiver.expires} for up to ${waiver.ownedPercent}% owned share: ${waiver.reason!.trim()}`);
   }
   return findings.result();
 }

@@ -64,15 +64,19 @@ export const podSandboxing: RuleDefinition<typeof config> = {
         if (privileged === "unknown") found.unverified("privileged", urn, `${where}'s privileged check`, `${path}.securityContext.privileged`);
         else if (privileged) found.violation("privileged", urn, `${where} is privileged (\`${path}.securityContext.privileged\`). Remove it: the NVIDIA device plugin exposes GPUs without privileges.`);
 
-        const nonRoot = flag(at(sc, "runAsNonRoot"));
+        // A container's own setting overrides the pod's (Kubernetes SecurityContext precedence).
+        const ownNonRoot = at(sc, "runAsNonRoot");
+        const nonRoot = ownNonRoot !== undefined ? flag(ownNonRoot) : podNonRoot;
         const uid = at(sc, "runAsUser") ?? podUid;
-        if (nonRoot === "unknown" || (nonRoot === false && podNonRoot === "unknown")) {
+        if (nonRoot === "unknown") {
           found.unverified("run-as-non-root", urn, `${where}'s non-root check`, `${path}.securityContext.runAsNonRoot`);
         } else if (isUnknown(uid)) {
           found.unverified("run-as-non-root", urn, `${where}'s non-root check`, `${path}.securityContext.runAsUser`);
         } else if (uid === 0) {
           found.violation("run-as-non-root", urn, `${where} runs as UID 0 (\`runAsUser\`). Run as a non-zero UID.`);
-        } else if (!(nonRoot === true || podNonRoot === true)) {
+        } else if (ownNonRoot === false) {
+          found.violation("run-as-non-root", urn, `${where} sets \`${path}.securityContext.runAsNonRoot: false\`, overriding the pod's setting: it may run as root. Remove it or set it to true.`);
+        } else if (nonRoot !== true) {
           found.violation("run-as-non-root", urn, `${where} may run as root: set \`runAsNonRoot: true\` at \`${specPath}.securityContext\` or \`${path}.securityContext\`.`);
         }
 

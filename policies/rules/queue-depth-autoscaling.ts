@@ -165,10 +165,17 @@ function checkScaler(view: StackView, workload: Workload, scaler: ResourceView, 
   }
 
   const isJob = scaler.type === TYPES.scaledJob;
-  const minReplicas = isJob ? 0 : asCount(at(scaler.props, "spec", "minReplicaCount")) ?? KEDA_DEFAULTS.minReplicaCount;
+  // A ScaledJob starts jobs only when a trigger fires; with no job running, no job pod exports a metric.
+  const minReplicas = asCount(at(scaler.props, "spec", "minReplicaCount")) ?? KEDA_DEFAULTS.minReplicaCount;
   if (isUnknown(minReplicas)) found.unverified("scale-from-zero", urn, `${who}'s scale-from-zero check`, "spec.minReplicaCount");
-  else if (!isJob && minReplicas === 0 && queueTriggers > 0 && podEmittedOnly) {
-    found.violation("scale-from-zero", urn, `${who} may scale to zero (\`spec.minReplicaCount\` is 0 or unset) but every trigger reads a metric the serving pods export: at zero replicas nothing reports the queue and the workload never scales up. Set minReplicaCount ≥ 1 or add a trigger on a queue outside the pods.`);
+  else if (minReplicas === 0 && queueTriggers > 0 && podEmittedOnly) {
+    found.violation(
+      "scale-from-zero",
+      urn,
+      isJob
+        ? `${who} starts jobs only on metrics its own job pods export: with no job running nothing reports the queue, so no job ever starts. Trigger it on the queue itself (an ${cfg.queueTriggerTypes.join(" / ")} trigger).`
+        : `${who} may scale to zero (\`spec.minReplicaCount\` is 0 or unset) but every trigger reads a metric the serving pods export: at zero replicas nothing reports the queue and the workload never scales up. Set minReplicaCount ≥ 1 or add a trigger on a queue outside the pods.`,
+    );
   }
 
   checkReplicaBudget(view, workload, scaler, found);

@@ -25,7 +25,8 @@ const checks = {
 } as const;
 
 const PSS_ENFORCE = "pod-security.kubernetes.io/enforce";
-const GPU_QUOTA_KEYS = [`requests.${GPU_RESOURCE}`, `limits.${GPU_RESOURCE}`];
+/** Kubernetes quotas extended resources only under `requests.` (kubernetes.io, "Resource Quotas": extended resources). */
+const GPU_QUOTA_KEY = `requests.${GPU_RESOURCE}`;
 
 export const tenantIsolation: RuleDefinition<typeof config> = {
   name: "tenant-isolation",
@@ -80,11 +81,12 @@ function checkNamespace(view: StackView, ns: string, workloads: readonly Workloa
   }
 
   const quotas = inNamespace(view, TYPES.resourceQuota, ns);
-  const quotaVerdicts = quotas.map((quota) => GPU_QUOTA_KEYS.map((key) => asCount(at(quota.props, "spec", "hard", key))));
-  const hasQuota = quotaVerdicts.some((counts) => counts.some((c) => typeof c === "number"));
-  if (!hasQuota) {
-    if (quotaVerdicts.some((counts) => counts.some(isUnknown))) found.unverified("gpu-quota", urn, `${tenant}'s GPU quota check`, `spec.hard["requests.${GPU_RESOURCE}"]`);
-    else found.violation("gpu-quota", urn, `${tenant} has no ResourceQuota on \`requests.${GPU_RESOURCE}\`: a runaway autoscaler can take every GPU in the cluster. Add one sized to the tenant's GPU budget.`);
+  const quotaVerdicts = quotas.map((quota) => asCount(at(quota.props, "spec", "hard", GPU_QUOTA_KEY)));
+  if (!quotaVerdicts.some((c) => typeof c === "number")) {
+    const limitsOnly = quotas.some((quota) => at(quota.props, "spec", "hard", `limits.${GPU_RESOURCE}`) !== undefined);
+    if (quotaVerdicts.some(isUnknown)) found.unverified("gpu-quota", urn, `${tenant}'s GPU quota check`, `spec.hard["${GPU_QUOTA_KEY}"]`);
+    else if (limitsOnly) found.violation("gpu-quota", urn, `${tenant}'s ResourceQuota caps \`limits.${GPU_RESOURCE}\`, which Kubernetes does not enforce for extended resources (only the \`requests.\` prefix is allowed): the tenant has no GPU cap. Write it as \`${GPU_QUOTA_KEY}\`.`);
+    else found.violation("gpu-quota", urn, `${tenant} has no ResourceQuota on \`${GPU_QUOTA_KEY}\`: a runaway autoscaler can take every GPU in the cluster. Add one sized to the tenant's GPU budget.`);
   }
 }
 
