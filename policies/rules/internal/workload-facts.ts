@@ -10,9 +10,9 @@ import { workloadProfileSchema, type WorkloadProfile } from "../../economics/sch
 import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
 import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
 import { declaredColdStart } from "./cold-start";
-import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
+import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type GpuWorkload, type Workload } from "./kubernetes";
 import type { ResourceView, StackView } from "./stack";
-import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
+import { asArray, asCount, asString, at, isUnknown, Unknown, UnknownRead, type Plain } from "./values";
 
 /** Requests per batch file when a ScaledJob does not say: OpenAI's batch-file limit, the config's default too. */
 export const DEFAULT_REQUESTS_PER_BATCH_FILE = 50_000;
@@ -145,8 +145,20 @@ function envValue(workload: Workload, name: string): Plain | undefined {
   return undefined;
 }
 
-/** WorkloadFacts of one GPU workload, or why they cannot be had. */
-export function workloadFactsOf(view: StackView, workload: Workload): FactsResult {
+/** WorkloadFacts of one GPU workload, or why they cannot be had; an unknown fact is `unknown`, never a guess. */
+export function workloadFactsOf(view: StackView, workload: GpuWorkload): FactsResult {
+  try {
+    const result = readFacts(view, workload);
+    // A workload that may not be a GPU workload at all is not wrong for lacking what the gate needs.
+    if (result.kind === "invalid" && isUnknown(workload.gpu)) return { kind: "unknown", what: "whether it is a GPU workload", path: workload.gpu.path };
+    return result;
+  } catch (error) {
+    if (!(error instanceof UnknownRead)) throw error;
+    return { kind: "unknown", what: "a fact the gate reads", path: error.unknown.path };
+  }
+}
+
+function readFacts(view: StackView, workload: GpuWorkload): FactsResult {
   const read = readProfile(workload);
   if ("missing" in read) {
     return { kind: "invalid", check: "profile-missing", message: `has no \`${WORKLOAD_PROFILE_ANNOTATION}\` annotation: the gate cannot model its traffic` };
@@ -156,9 +168,7 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   const { profile } = read;
 
   const gpus = gpusPerPod(workload);
-  if (isUnknown(gpus)) return { kind: "unknown", what: "the GPU count", path: gpus.path };
   const selection = selectedNodePools(view, workload);
-  if (selection.kind === "unknown") return { kind: "unknown", what: "the node pool", path: selection.unknown.path };
   const pool = selection.kind === "selected" ? selection.pools[0] : undefined;
   if (pool === undefined) return { kind: "invalid", check: "unpriceable", message: "selects no NodePool of this stack: the gate cannot price its GPUs" };
   const shape = instanceTypesAndCapacity(pool);
@@ -168,7 +178,6 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   }
 
   const declared = declaredColdStart(workload);
-  if (declared !== undefined && "unknown" in declared) return { kind: "unknown", what: "the cold start", path: declared.unknown.path };
   let coldStartSeconds: number;
   try {
     coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(workloadWeightGiB(profile));
