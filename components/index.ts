@@ -4,3 +4,5 @@ export * from "./vllm-server";
 export * from "./queue-autoscaler";
 export * from "./batch-queue";
 export * from "./model-deployment";
+export * from "./live-economics";
+export * from "./internal/serving-plan";

@@ -5,9 +5,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { GpuCluster, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+import { liveTargets } from "./live-targets";
+import { evaluateStack } from "./stack-economics";
 
 const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
 const config = parseStackConfig(namespaceValuesFromEngine(pulumi.runtime.allConfig()), stackFile);
@@ -37,6 +39,7 @@ const cluster = new GpuCluster(config.cluster.name, {
   environment: config.environment,
   region: config.cluster.region,
   kubernetesVersion: config.cluster.kubernetesVersion,
+  upgradePolicy: config.cluster.upgradePolicy,
   nodeProvisioning: config.cluster.nodeProvisioning,
   endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
   adminRoleArns: config.cluster.adminRoleArns,
@@ -85,6 +88,7 @@ const deployments = config.workloads.map((workload) => {
       tenant: { namespace: tenant.namespaceName, serviceAccountName: tenant.serviceAccountName, queueNamePrefix: tenant.queueNamePrefix },
       placement: pool,
       cluster: cluster.tenantRef,
+      crdSources: cluster.crdSources,
       prometheusServerAddress: cluster.prometheusUrl,
       clients: engineClients,
       ...(huggingFaceToken !== undefined ? { huggingFaceToken } : {}),
@@ -92,6 +96,17 @@ const deployments = config.workloads.map((workload) => {
     { providers: { aws: awsProvider, kubernetes: cluster.kubernetesProvider }, dependsOn: [tenant] },
   );
 });
+
+/**
+ * Live economics: recording rules, alerts and a dashboard that hold the running workloads to the
+ * numbers the gate judged them on (the same evaluation `npm run cost` prints).
+ */
+const live = liveTargets(
+  config,
+  evaluateStack(config, pulumi.getStack(), { cheapestShape: false }),
+  Object.fromEntries(deployments.filter((d) => d.server !== undefined).map((d) => [d.plan.workload, d.server!.scaleTarget.servedModelName])),
+);
+new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live }, { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: [cluster, ...deployments] });
 
 // --- stack outputs ---
 export const clusterName = cluster.clusterName;

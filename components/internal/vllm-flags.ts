@@ -2,7 +2,7 @@
  * Typed vLLM engine options rendered to the command line of the pinned release.
  *
  * Every flag written here is checked against vLLM v0.26.0's own flag list
- * (`../shared/data/vllm/flags-v0.26.0.txt`) by `test/components/vllm-flags.test.ts`.
+ * (`test/fixtures/vllm/flags-v0.26.0.txt`) by `test/components/vllm-flags.test.ts`.
  * Pure functions, no Pulumi.
  */
 import type { Precision } from "../../policies/economics/schema";

@@ -9,9 +9,10 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
 import type { StackConfig } from "../config";
+import { BaseRefError, compareWithBase, readFileAtRef, type BaseComparison } from "../plan/base-diff";
 import type { RecordedResource } from "../plan/mock-engine";
 import { runProgramOffline } from "../plan/run-program";
-import { runPolicyPack, type AnalyzerRun, type PolicyConfigFile } from "../policy/analyzer";
+import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
 import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand, UsageError } from "./common";
@@ -22,6 +23,7 @@ interface PlanOptions {
   config?: string;
   policyConfig?: string;
   format: string;
+  base?: string;
 }
 
 /** `policies/config/<environment>.json` beside the project, when it exists. */
@@ -46,6 +48,16 @@ function readPolicyConfig(file: string): PolicyConfigFile {
   }
 }
 
+/** A --base the repository cannot resolve is a usage mistake (exit 2). */
+function asUsageError<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof BaseRefError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 interface Context {
   stack: string;
   file: string;
@@ -55,6 +67,12 @@ interface Context {
   resources: RecordedResource[];
   analysis: AnalyzerRun;
   cost: StackEvaluation;
+  base?: BaseComparison;
+}
+
+/** What the report needs of an analysis (start-up and total times are the session's). */
+function timedRun(session: PolicyPackSession, result: Omit<AnalyzerRun, "startupMs" | "totalMs">, started: number): AnalyzerRun {
+  return { ...result, startupMs: session.startupMs, totalMs: Date.now() - started };
 }
 
 export function planCommand(): Command {
@@ -64,12 +82,16 @@ export function planCommand(): Command {
     .option("-c, --config <file>", "a stack file to read instead of Pulumi.<stack>.yaml")
     .option("-p, --policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .option("-f, --format <format>", "table | markdown | json", "table")
+    .option("-b, --base <git-ref>", "also evaluate the stack file as it is at this git ref (read with git show, no checkout) and report the cost change per workload and in total")
     .addHelpText("after", "\nExit codes: 0 nothing mandatory violated, 1 a mandatory policy refused the stack, 2 invalid config or usage.")
     .exitOverride()
     .action(async (options: PlanOptions) => {
       await runCommand(async () => {
         const format = parseFormat(options.format);
         const ctx = {} as Context;
+        // The analyzer's start-up (a second process) overlaps the program's run in this one.
+        let session: Promise<PolicyPackSession> | undefined;
+        const started = Date.now();
         // Progress on a terminal only, on stderr, so stdout stays the report.
         const stages = new Listr<Context>(
           [
@@ -79,6 +101,10 @@ export function planCommand(): Command {
                 Object.assign(c, loadSelectedStack(options));
                 c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
                 c.policyConfig = c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile);
+                if (options.base !== undefined) asUsageError(() => readFileAtRef(options.base!, c.file)); // a bad ref fails before the slow stages
+                session = openPolicyPack();
+                // Observed in the policies stage; an early failure elsewhere must not surface as unhandled.
+                session.catch(() => undefined);
               },
             },
             {
@@ -90,18 +116,27 @@ export function planCommand(): Command {
             {
               title: "policies: run the pack in its analyzer process",
               task: async (c) => {
-                c.analysis = await runPolicyPack({
+                const open = await (session as Promise<PolicyPackSession>);
+                const result = await open.analyze({
                   resources: toAnalyzerResources(c.resources, { stack: c.stack }),
                   policyConfig: c.policyConfig,
                   stack: c.stack,
                   dryRun: true,
                 });
+                c.analysis = timedRun(open, result, started);
               },
             },
             {
               title: "cost: evaluate the economics",
               task: (c) => {
                 c.cost = evaluateStack(c.config, c.stack);
+              },
+            },
+            {
+              title: `base: the same stack file at ${options.base ?? "the base"}, evaluated the same way`,
+              enabled: () => options.base !== undefined,
+              task: (c) => {
+                c.base = asUsageError(() => compareWithBase(options.base!, c.file, c.stack, c.cost, (config, stack) => evaluateStack(config, stack, { cheapestShape: false })));
               },
             },
           ],
@@ -112,13 +147,18 @@ export function planCommand(): Command {
             rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
           },
         );
-        await stages.run();
+        try {
+          await stages.run();
+        } finally {
+          await session?.then((open) => open.close(), () => undefined);
+        }
         const result: PlanResult = {
           stack: ctx.stack,
           policyConfigFile: ctx.policyConfigFile === null ? null : path.relative(process.cwd(), ctx.policyConfigFile),
           resources: ctx.resources,
           analysis: ctx.analysis,
           cost: ctx.cost,
+          ...(ctx.base !== undefined ? { base: ctx.base } : {}),
         };
         const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: process.stdout.isTTY === true });
         process.stdout.write(`${out}\n`);

@@ -4,7 +4,7 @@
  * the pack's own catalog and config; no number the program computed is trusted.
  */
 import { z } from "zod";
-import { evaluateWorkload, type WorkloadEvaluation } from "../economics/evaluate";
+import { evaluateWorkloadsSettled, stackCheck, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
 import type { StackContext } from "../economics/types";
 import { Findings, type RuleResult } from "./internal/findings";
@@ -45,6 +45,7 @@ const CHECKS = {
   unpriceable: "a GPU workload the gate cannot price (no node pool or instance types)",
   "pricing-mismatch": "a NodePool's pricing annotation claims a capacity type its requirements do not allow (the gate prices what the pool allows)",
   "economics-unknown": "a value the gate reads is unknown at preview",
+  "stack-above-api": "owning the stack's unwaived workloads, with all its fixed costs, costs more than the API for them",
 } as const;
 
 const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
@@ -56,6 +57,12 @@ export function refusalMessage(e: WorkloadEvaluation, margin: number): string {
     e.breakEvenUtilization === null
       ? "there is no break-even: fixed costs alone exceed the API bill"
       : `it needs ${pct(e.requiredUtilization!)} (break-even ${pct(e.breakEvenUtilization)} + ${pct(margin)} margin)`;
+  if (e.refusal !== null) {
+    return (
+      `workload "${e.name}": ${e.refusal}. Owning costs ${usd(e.ownedMonthlyUsd)}/month against ${usd(e.apiMonthlyUsd)}/month on the API. ` +
+      `A dated, reasoned waiver in the policy config turns this into an advisory.`
+    );
+  }
   return (
     `workload "${e.name}": modeled GPU utilization ${pct(e.modeledUtilization)} at ${pct(e.targetOwnedShare)} owned share; ${needed}. ` +
     `Owning costs ${usd(e.ownedMonthlyUsd)}/month against ${usd(e.apiMonthlyUsd)}/month on the API. ` +
@@ -82,11 +89,15 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
   const workloads = gpuWorkloadsOf(view);
   if (workloads.length === 0 && config.waivers.length === 0) return findings.result("no GPU workloads in this stack");
   const facts = workloads.map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
-  const context: StackContext = {
-    economics: config.economics,
-    autoMode: clusterUsesAutoMode(view),
-    ownedWorkloadCount: Math.max(1, facts.filter((f) => f.result.kind === "facts").length),
-  };
+  const context: StackContext = { economics: config.economics, autoMode: clusterUsesAutoMode(view) };
+  const priceable = facts.flatMap((f) => (f.result.kind === "facts" ? [{ workload: f.workload, facts: f.result.facts }] : []));
+  // All workloads together: fixed costs are shared by billed GPU-hours, so no declared placeholder dilutes them.
+  const settled = evaluateWorkloadsSettled(
+    priceable.map((p) => p.facts),
+    context,
+  );
+  const evaluations = new Map(priceable.map((p, i) => [p.workload, settled.results[i]!]));
+  let refused = false;
   for (const { workload, result } of facts) {
     const urn = workload.resource.urn;
     if (result.kind === "unknown") {
@@ -95,25 +106,53 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
     }
     if (result.kind === "invalid") {
       findings.violation(result.check, urn, `${workloadLabel(workload)} ${result.message}`);
+      refused = true;
       continue;
     }
-    if (result.pricingMismatch !== undefined) findings.violation("pricing-mismatch", urn, `${workloadLabel(workload)} ${result.pricingMismatch}`);
-    let evaluation: WorkloadEvaluation;
-    try {
-      evaluation = evaluateWorkload(result.facts, context);
-    } catch (error) {
+    if (result.pricingMismatch !== undefined) {
+      findings.violation("pricing-mismatch", urn, `${workloadLabel(workload)} ${result.pricingMismatch}`);
+      refused = true;
+    }
+    const evaluation = evaluations.get(workload)!;
+    if (evaluation instanceof Error) {
       // A shape the catalog cannot price or hold (a replica wider than any instance, an unknown type): refuse, never crash.
-      findings.violation("unpriceable", urn, `${workloadLabel(workload)} cannot be priced: ${(error as Error).message}`);
+      findings.violation("unpriceable", urn, `${workloadLabel(workload)} cannot be priced: ${evaluation.message}`);
+      refused = true;
       continue;
     }
-    if (evaluation.passesGate) continue;
     const waiver = waivers.get(evaluation.name);
+    if (evaluation.passesGate) continue;
     const message = refusalMessage(evaluation, config.economics.marginOfSafety);
     const evaluatedPercent = evaluation.targetOwnedShare * 100;
-    if (waiver === undefined) findings.violation("below-break-even", urn, message);
-    else if (evaluatedPercent > waiver.ownedPercent + 1e-9) {
+    if (waiver === undefined) {
+      findings.violation("below-break-even", urn, message);
+      refused = true;
+    } else if (evaluatedPercent > waiver.ownedPercent + 1e-9) {
       findings.violation("below-break-even", urn, `${message} The waiver for "${waiver.workload}" was granted for ${waiver.ownedPercent}% owned share and does not cover ${evaluatedPercent.toFixed(0)}%: renew it for this share, with its reason, or fix the economics.`);
+      refused = true;
     } else findings.advisory("waived", urn, `${message} Waived until ${waiver.expires} for up to ${waiver.ownedPercent}% owned share: ${waiver.reason!.trim()}`);
+  }
+  // The stack check needs every workload's facts: with one unknown, the fixed costs' share cannot be judged.
+  const unknownFacts = facts.find((f) => f.result.kind === "unknown");
+  // The stack as a whole, once every workload passes or is waived: all fixed costs against the unwaived workloads' API bill.
+  const evaluated = settled.results.filter((r): r is WorkloadEvaluation => !(r instanceof Error));
+  // Only a waiver that covers the share the workload is evaluated at takes it out of the stack's total.
+  const covered = evaluated.filter((e) => {
+    const waiver = waivers.get(e.name);
+    return waiver !== undefined && e.targetOwnedShare * 100 <= waiver.ownedPercent + 1e-9;
+  });
+  const stack = stackCheck(evaluated, settled.totals.fixedMonthlyUsd, new Set(covered.map((e) => e.name)));
+  if (!refused && evaluated.length > 0 && !stack.passes) {
+    if (unknownFacts !== undefined && unknownFacts.result.kind === "unknown") {
+      findings.unverified("stack-above-api", "", "the stack's total against the API", unknownFacts.result.path);
+    } else {
+      findings.violation(
+        "stack-above-api",
+        "",
+        `owning this stack's unwaived workloads costs ${usd(stack.ownedMonthlyUsd)}/month (fixed costs ${usd(settled.totals.fixedMonthlyUsd)} once for the stack) against ${usd(stack.apiMonthlyUsd)}/month on the API for the same traffic: ` +
+          `move workloads back to the API, shrink fixed costs, or send more traffic to the owned path`,
+      );
+    }
   }
   return findings.result();
 }

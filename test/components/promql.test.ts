@@ -1,6 +1,6 @@
 /**
  * Every PromQL query the program emits parses with Prometheus' own grammar and names only metrics
- * vLLM v0.26.0 exports (../shared/data/vllm/metrics-v0.26.0.tsv).
+ * vLLM v0.26.0 exports (test/fixtures/vllm/metrics-v0.26.0.tsv, vendored with its source).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ENGINE_SCRAPE_JOB, promqlString, QUEUE_DEPTH_METRIC, queueDepthQuery } from "../../components/internal/promql";
 
-const dataDir = path.resolve(__dirname, "..", "..", "..", "shared", "data", "vllm");
+const dataDir = path.resolve(__dirname, "..", "fixtures", "vllm");
 const METRICS = new Map(
   fs
     .readFileSync(path.join(dataDir, "metrics-v0.26.0.tsv"), "utf8")

@@ -1,6 +1,6 @@
 /**
  * Every vLLM flag and VLLM_* variable the program renders exists in the pinned release
- * (lists extracted from vLLM v0.26.0's source, in ../shared/data/vllm/).
+ * (lists extracted from vLLM v0.26.0's source, vendored in test/fixtures/vllm/ with their source).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,7 +15,7 @@ import { batchCluster, placement, servingStack, WEIGHT_GIB, workload } from "../
 import { find, installPulumiMocks } from "../helpers/pulumi-mocks";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-const dataDir = path.resolve(repoRoot, "..", "shared", "data", "vllm");
+const dataDir = path.join(repoRoot, "test", "fixtures", "vllm");
 const lines = (file: string) =>
   fs
     .readFileSync(path.join(dataDir, file), "utf8")
@@ -49,7 +49,7 @@ const engineOptions: fc.Arbitrary<VllmEngineOptions> = fc.record(
 );
 
 describe("the reference lists", () => {
-  it("are the v0.26.0 lists, read from ../shared/data/vllm", () => {
+  it("are the v0.26.0 lists, vendored in test/fixtures/vllm", () => {
     expect(FLAGS.size).toBe(372);
     expect(FLAGS.has("--served-model-name")).toBe(true);
     expect(FLAGS.has("--swap-space")).toBe(false);

@@ -73,6 +73,9 @@ describe("npm run plan", () => {
     const run = plan(["--config", file, "--policy-config", PROD_POLICY_CONFIG, "--format", "markdown"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^### ❌ Plan for stack `pilot` — REFUSED: \d+ mandatory violation/);
+    // The reason leads the comment, before the tables a reviewer may not open.
+    const reasons = run.stdout.slice(run.stdout.indexOf("**Refused because:**"), run.stdout.indexOf("<details>"));
+    expect(reasons).toMatch(/^\*\*Refused because:\*\*\n\n- `inference-break-even` on Deployment support-chat: .*workload "support-chat"/m);
     const row = run.stdout.split("\n").find((line) => line.startsWith("| `inference-break-even` | **mandatory** |"));
     expect(row).toBeDefined();
     expect(row).toContain('workload "support-chat"');
@@ -87,6 +90,13 @@ describe("npm run plan", () => {
     const run = plan(["--config", file, "--policy-config", DEV_POLICY_CONFIG]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("Pulumi.broken.yaml: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1");
+    expect(run.stdout).toBe("");
+  });
+
+  it("exits 2 on a --base git does not know, before the slow stages, naming the ref and the fix", () => {
+    const run = plan(["--stack", "dev", "--base", "no-such-branch-xyz"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: --base no-such-branch-xyz: not a commit in this repository (fetch it first, e.g. `git fetch origin no-such-branch-xyz`)");
     expect(run.stdout).toBe("");
   });
 
