@@ -14,43 +14,8 @@ import { gpuScheduling } from "../../policies/rules/gpu-scheduling";
 import { inferenceBreakEven } from "../../policies/rules/inference-break-even";
 import { podSandboxing } from "../../policies/rules/pod-sandboxing";
 import { compliantStack, inputsOf, setPath } from "../fixtures/resources/compliant-stack";
-import { VERSION_DAY } from "../fixtures/resources/variants";
+import { PASSING_CONFIGS, replaced, valuePaths, type ValuePath } from "../fixtures/resources/mutations";
 import { evaluate, evaluateAll, unverified, violated } from "./helpers";
-
-/** Configs under which the compliant stack passes every rule. */
-export const PASSING_CONFIGS: Readonly<Record<string, Record<string, unknown>>> = {
-  "inference-break-even": { today: "2026-11-27" },
-  "cluster-hardening": { today: VERSION_DAY },
-};
-
-export type ValuePath = readonly [resource: number, ...path: (string | number)[]];
-
-/** Every value of every resource's inputs (objects, lists and leaves), as paths. */
-export function valuePaths(stack: readonly RegisteredResource[]): ValuePath[] {
-  const out: ValuePath[] = [];
-  const walk = (value: unknown, path: ValuePath): void => {
-    if (path.length > 1) out.push(path);
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
-  };
-  stack.forEach((resource, i) => walk(resource.inputs, [i]));
-  return out;
-}
-
-/** The stack with each path's value replaced by `replace(value)`; a path under one already replaced is skipped. */
-export function replaced(stack: RegisteredResource[], paths: readonly ValuePath[], replace: (value: unknown) => unknown): RegisteredResource[] {
-  const done: ValuePath[] = [];
-  for (const path of [...paths].sort((a, b) => a.length - b.length)) {
-    if (done.some((p) => p.length <= path.length && p.every((key, i) => path[i] === key))) continue;
-    const [index, ...keys] = path;
-    const inputs = (stack[index] as RegisteredResource).inputs;
-    let current: unknown = inputs;
-    for (const key of keys) current = (current as Record<string | number, unknown>)[key];
-    setPath(inputs, keys, replace(current));
-    done.push(path);
-  }
-  return stack;
-}
 
 const describePath = (stack: readonly RegisteredResource[], [index, ...keys]: ValuePath) => `${stack[index]?.type} ${stack[index]?.name}: ${keys.join(".")}`;
 
