@@ -75,11 +75,13 @@ function commandsIn(file: string): DocCommand[] {
 
 /** The command a script runs, when it is one of our commander CLIs. */
 async function cliFor(script: string): Promise<Command | undefined> {
-  const match = /^tsx (infra\/cli\/[\w-]+\.ts)$/.exec(scripts[script] ?? "");
+  // `node bin/gpu-inference.js <command>` runs infra/cli/<command>.ts (the launcher's convention).
+  const match = /^node bin\/gpu-inference\.js ([a-z][a-z-]*)$/.exec(scripts[script] ?? "");
   if (match === null) return undefined;
-  const mod = (await import(path.join(REPO_ROOT, match[1]!))) as Record<string, unknown>;
+  const modulePath = `infra/cli/${match[1]!}.ts`;
+  const mod = (await import(path.join(REPO_ROOT, modulePath))) as Record<string, unknown>;
   const factory = Object.entries(mod).find(([name, value]) => name.endsWith("Command") && typeof value === "function");
-  expect(factory, `${match[1]} exports a …Command() factory`).toBeDefined();
+  expect(factory, `${modulePath} exports a …Command() factory`).toBeDefined();
   return (factory![1] as () => Command)();
 }
 
