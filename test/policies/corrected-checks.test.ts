@@ -48,19 +48,24 @@ describe("corrected checks", () => {
   });
 
   describe("inference-break-even prices what the NodePool allows", () => {
-    /** Traffic low enough that on-demand L40S refuses but spot would pass. */
-    const marginal = () => {
+    const config = { today: "2026-11-27" };
+    const withTraffic = (requestsPerMonth: number) => {
       const stack = compliantStack();
-      setPath(inputsOf(stack, DEPLOYMENT, "chat"), ["metadata", "annotations", "gpu-inference.dev/workload-profile"], JSON.stringify({ ...CHAT_PROFILE, traffic: { ...CHAT_PROFILE.traffic, requestsPerMonth: 2_000_000 } }));
+      setPath(inputsOf(stack, DEPLOYMENT, "chat"), ["metadata", "annotations", "gpu-inference.dev/workload-profile"], JSON.stringify({ ...CHAT_PROFILE, traffic: { ...CHAT_PROFILE.traffic, requestsPerMonth } }));
       return stack;
     };
-    const config = { today: "2026-11-27" };
+    const onSpot = (stack: ReturnType<typeof compliantStack>) => {
+      setPath(inputsOf(stack, NODE_POOL, "l40s"), ["spec", "template", "spec", "requirements", 1], { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] });
+      return stack;
+    };
+    /** A traffic level the cost model prices below break-even on demand and above it on spot, found by a scan so it follows the model. */
+    const marginalVolume = [500_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000, 4_000_000, 6_000_000, 8_000_000, 12_000_000].find(
+      (volume) => reported(evaluate(inferenceBreakEven, withTraffic(volume), config)).includes("inference-break-even/below-break-even") && reported(evaluate(inferenceBreakEven, onSpot(withTraffic(volume)), config)).length === 0,
+    );
+    const marginal = () => withTraffic(marginalVolume ?? NaN);
 
-    it("the marginal workload passes on spot and is refused on demand (the premise)", () => {
-      const spot = marginal();
-      setPath(inputsOf(spot, NODE_POOL, "l40s"), ["spec", "template", "spec", "requirements", 1], { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] });
-      expect(reported(evaluate(inferenceBreakEven, spot, config))).toEqual([]);
-      expect(reported(evaluate(inferenceBreakEven, marginal(), config))).toEqual(["inference-break-even/below-break-even"]);
+    it("some traffic level passes on spot and is refused on demand (the premise)", () => {
+      expect(marginalVolume).toBeDefined();
     });
 
     it("a spot annotation on an on-demand-only NodePool is a violation, and the workload is priced on demand", () => {
@@ -75,8 +80,7 @@ describe("corrected checks", () => {
       const onDemand = compliantStack();
       setPath(inputsOf(onDemand, NODE_POOL, "l40s"), ["metadata", "annotations", "gpu-inference/capacity-pricing"], "on-demand");
       expect(violated(evaluate(inferenceBreakEven, onDemand, config))).toEqual([]);
-      const spot = marginal();
-      setPath(inputsOf(spot, NODE_POOL, "l40s"), ["spec", "template", "spec", "requirements", 1], { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] });
+      const spot = onSpot(marginal());
       setPath(inputsOf(spot, NODE_POOL, "l40s"), ["metadata", "annotations", "gpu-inference/capacity-pricing"], "spot");
       expect(violated(evaluate(inferenceBreakEven, spot, config))).toEqual([]);
     });
