@@ -3,8 +3,10 @@
  * policies; tests import this list (importing `index.ts` would start the analyzer server).
  */
 import type { z } from "zod";
+import { awsHardening } from "./aws-hardening";
 import { clusterHardening } from "./cluster-hardening";
 import { costAllocationTags } from "./cost-allocation-tags";
+import { credentialLiterals } from "./credential-literals";
 import { gpuScheduling } from "./gpu-scheduling";
 import { inferenceBreakEven } from "./inference-break-even";
 import type { RuleDefinition } from "./internal/rule";
@@ -22,6 +24,8 @@ export const RULES: readonly RuleDefinition<z.ZodObject>[] = [
   tenantIsolation,
   podSandboxing,
   clusterHardening,
+  awsHardening,
+  credentialLiterals,
   costAllocationTags,
   operationalReadiness,
 ];

@@ -8,7 +8,7 @@ import { Findings } from "./internal/findings";
 import { workloadLabel, workloadsOf } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import { describe, type ResourceView, type StackView } from "./internal/stack";
-import { at, isUnknown, snapshot, stringMap, type Plain, type PlainRecord, type Unknown } from "./internal/values";
+import { asRecord, at, attempt, entryOf, isPresent, known, snapshot, stringMap, type Plain, type PlainRecord } from "./internal/values";
 
 /** Tags every taggable AWS resource carries (directly or through the provider's `defaultTags`). */
 export const DEFAULT_REQUIRED_AWS_TAGS = ["environment", "team", "workload"] as const;
@@ -59,28 +59,32 @@ export const costAllocationTags: RuleDefinition<typeof config> = {
     let checked = 0;
     for (const resource of view.resources) {
       if (!resource.type.startsWith("aws:")) continue;
-      const hasTags = at(resource.props, "tags") !== undefined;
-      if (!hasTags && !cfg.taggedAwsTypes.includes(resource.type)) continue;
+      if (!isPresent(at(resource.props, "tags")) && !cfg.taggedAwsTypes.includes(resource.type)) continue;
       checked += 1;
-      const tags = effectiveTags(view, resource);
-      const unknown = [...tags.values()].find(isUnknown);
-      const missing = cfg.requiredAwsTags.filter((key) => !nonEmpty(tags.get(key)));
-      if (missing.length === 0) continue;
-      if (unknown !== undefined) found.unverified("aws-tags", resource.urn, `${describe(resource)}'s tag check`, unknown.path || "tags");
-      else found.violation("aws-tags", resource.urn, `${describe(resource)} lacks cost-allocation tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")}. Set them on the AWS provider's defaultTags or on the resource's \`tags\`.`);
+      found.check("aws-tags", resource.urn, `${describe(resource)}'s tag check`, () => {
+        const missing = missingTags(view, resource, cfg.requiredAwsTags);
+        if (missing.length > 0) {
+          found.violation("aws-tags", resource.urn, `${describe(resource)} lacks cost-allocation tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")}. Set them on the AWS provider's defaultTags or on the resource's \`tags\`.`);
+        }
+      });
     }
     for (const workload of workloadsOf(view)) {
-      if (typeof workload.namespace === "string" && cfg.exemptNamespaces.includes(workload.namespace)) continue;
+      const exempt = attempt(() => cfg.exemptNamespaces.includes(known(workload.namespace)));
+      if (exempt === true) continue;
       checked += 1;
-      const places: readonly [string, ReadonlyMap<string, string | Unknown>][] = [
-        ["metadata.labels", stringMap(at(workload.resource.props, "metadata", "labels"))],
-        [`${workload.templatePath}.metadata.labels`, stringMap(workload.podLabels)],
+      const places: readonly [string, () => PlainRecord][] = [
+        ["metadata.labels", () => asRecord(at(workload.resource.props, "metadata", "labels"))],
+        [`${workload.templatePath}.metadata.labels`, () => workload.podLabels],
       ];
-      for (const [path, labels] of places) {
-        const missing = cfg.requiredKubernetesLabels.filter((key) => !nonEmpty(labels.get(key)));
-        if (missing.length === 0) continue;
-        if ([...labels.values()].some(isUnknown)) found.unverified("kubernetes-labels", workload.resource.urn, `${workloadLabel(workload)}'s label check`, path);
-        else found.violation("kubernetes-labels", workload.resource.urn, `${workloadLabel(workload)} lacks label${missing.length > 1 ? "s" : ""} ${missing.join(", ")} at \`${path}\`. Add them: cost tools allocate GPU spend by these labels.`);
+      for (const [path, read] of places) {
+        found.check("kubernetes-labels", workload.resource.urn, `${workloadLabel(workload)}'s label check`, () => {
+          known(exempt);
+          const labels = stringMap(read());
+          const missing = cfg.requiredKubernetesLabels.filter((key) => !nonEmpty(entryOf(labels, key)));
+          if (missing.length > 0) {
+            found.violation("kubernetes-labels", workload.resource.urn, `${workloadLabel(workload)} lacks label${missing.length > 1 ? "s" : ""} ${missing.join(", ")} at \`${path}\`. Add them: cost tools allocate GPU spend by these labels.`);
+          }
+        });
       }
     }
     return found.result(checked === 0 ? "no taggable AWS resources or Kubernetes workloads in the stack" : undefined);
@@ -92,22 +96,26 @@ function providerDefaultTags(provider: PlainRecord | undefined): Plain | undefin
   const value = provider === undefined ? undefined : at(provider, "defaultTags");
   if (typeof value !== "string") return value;
   try {
-    return snapshot(JSON.parse(value) as unknown);
+    return snapshot(JSON.parse(value) as unknown, "defaultTags");
   } catch {
     return undefined;
   }
 }
 
-function nonEmpty(value: string | Unknown | undefined): boolean {
-  return value !== undefined && (isUnknown(value) || value.trim() !== "");
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== "";
 }
 
-/** Provider `defaultTags.tags` overlaid with the resource's own `tags`. */
-function effectiveTags(view: StackView, resource: ResourceView): ReadonlyMap<string, string | Unknown> {
+/**
+ * Required tag keys set neither on the resource's own `tags` nor in its provider's
+ * `defaultTags.tags`. The provider's tags are read only for keys the resource does not set, so an
+ * unknown `defaultTags` matters only when the answer depends on it.
+ */
+function missingTags(view: StackView, resource: ResourceView, required: readonly string[]): string[] {
+  const own = stringMap(at(resource.props, "tags"));
+  const notOwn = required.filter((key) => !nonEmpty(entryOf(own, key)));
+  if (notOwn.length === 0) return [];
   const provider = view.byUrn(resource.providerUrn)?.props ?? resource.providerProps;
-  const merged = new Map(stringMap(at(providerDefaultTags(provider), "tags")));
-  const own = at(resource.props, "tags");
-  if (isUnknown(own)) merged.set("*", own);
-  for (const [key, value] of stringMap(own)) merged.set(key, value);
-  return merged;
+  const defaults = stringMap(at(providerDefaultTags(provider), "tags"));
+  return notOwn.filter((key) => !nonEmpty(entryOf(defaults, key)));
 }

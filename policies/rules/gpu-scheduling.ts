@@ -8,20 +8,27 @@ import { COLD_START_ANNOTATION } from "../contract";
 import { declaredColdStart } from "./internal/cold-start";
 import { Findings } from "./internal/findings";
 import {
+  containerGpus,
   containersOf,
   GPU_RESOURCE,
   gpuWorkloadsOf,
   inNamespace,
   NODEPOOL_LABEL,
+  requireGpu,
+  sameNamespace,
+  scaledObjectsOf,
   selectedNodePools,
   selectorMatches,
   TYPES,
   workloadLabel,
+  workloadsOf,
+  type GpuWorkload,
   type Workload,
 } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
-import type { StackView } from "./internal/stack";
-import { asArray, asCount, asRecord, asString, at, isUnknown, Unknown } from "./internal/values";
+import { describe, namespaceOf, type ResourceView, type StackView } from "./internal/stack";
+import { KEDA_DEFAULTS } from "./internal/workload-facts";
+import { asArray, asCount, asNumber, asRecord, asString, at, isPresent, known, type PlainRecord } from "./internal/values";
 
 const config = z.strictObject({
   /** Startup allowance, seconds, required when the workload declares no cold start annotation. @default 600 */
@@ -35,6 +42,9 @@ const checks = {
   "shared-memory": "multi-GPU pods mount a memory-backed emptyDir at /dev/shm (NCCL for tensor parallelism)",
   "startup-probe": "serving containers have a startup probe allowing at least the cold start",
   "disruption-budget": "a PodDisruptionBudget covers the serving pods",
+  "tensor-parallel": "vLLM's `--tensor-parallel-size` is not above the container's GPU limit",
+  "gpu-less-sidecar": "a container without GPUs in a GPU pod sets NVIDIA_VISIBLE_DEVICES=void (otherwise it sees every GPU of the node)",
+  "eviction-allowed": "no PodDisruptionBudget blocks every voluntary eviction (maxUnavailable 0, minAvailable 100 % or at least the workload's most replicas)",
 } as const;
 
 export const gpuScheduling: RuleDefinition<typeof config> = {
@@ -49,110 +59,149 @@ export const gpuScheduling: RuleDefinition<typeof config> = {
     const found = new Findings("gpu-scheduling", checks);
     const workloads = gpuWorkloadsOf(view);
     for (const workload of workloads) checkWorkload(view, workload, cfg.defaultStartupSeconds, found);
-    return found.result(workloads.length === 0 ? "no GPU workloads in the stack" : undefined);
+    const budgets = view.ofType(TYPES.podDisruptionBudget);
+    for (const pdb of budgets) found.check("eviction-allowed", pdb.urn, `${describe(pdb)}'s eviction check`, () => checkEvictionAllowed(view, pdb, found));
+    return found.result(workloads.length === 0 && budgets.length === 0 ? "no GPU workloads or PodDisruptionBudgets in the stack" : undefined);
   },
 };
 
-function checkWorkload(view: StackView, workload: Workload, defaultStartupSeconds: number, found: Findings): void {
+function checkWorkload(view: StackView, workload: GpuWorkload, defaultStartupSeconds: number, found: Findings): void {
   const urn = workload.resource.urn;
   const who = workloadLabel(workload);
   const specPath = `${workload.templatePath}.spec`;
-  let maxGpusPerContainer = 0;
-  const gpuContainers: string[] = [];
-  for (const { container, path, label } of containersOf(workload)) {
-    const limit = asCount(at(container, "resources", "limits", GPU_RESOURCE));
-    const request = at(container, "resources", "requests", GPU_RESOURCE);
-    if (isUnknown(limit)) {
-      found.unverified("gpu-limits", urn, `${who} container ${label}'s GPU limit check`, `${path}.resources.limits["${GPU_RESOURCE}"]`);
-      gpuContainers.push(path);
-      continue;
-    }
-    if (limit === undefined && request !== undefined) {
-      found.violation("gpu-limits", urn, `${who} container ${label} requests GPUs without a limit at \`${path}.resources.limits["${GPU_RESOURCE}"]\`. Set the limit (GPUs are reserved by limits).`);
-    }
-    if (limit !== undefined && limit > 0) {
-      gpuContainers.push(path);
-      maxGpusPerContainer = Math.max(maxGpusPerContainer, limit);
-    }
-  }
-  if (gpuContainers.length === 0 && !containersOf(workload).some((c) => at(c.container, "resources", "requests", GPU_RESOURCE) !== undefined)) {
-    found.violation("gpu-limits", urn, `${who} tolerates GPU nodes but no container sets \`resources.limits["${GPU_RESOURCE}"]\`: it would hold a GPU node without using a GPU. Set the limit on the serving container.`);
-  }
+  const check = (id: keyof typeof checks, what: string, body: () => void) =>
+    found.check(id, urn, `${who}'s ${what}`, () => {
+      requireGpu(workload);
+      body();
+    });
 
-  const tolerations = at(workload.podSpec, "tolerations");
-  if (isUnknown(tolerations)) found.unverified("gpu-toleration", urn, `${who}'s GPU toleration check`, `${specPath}.tolerations`);
-  else if (!asArray(tolerations).some((t) => asString(at(t, "key")) === GPU_RESOURCE)) {
-    found.violation("gpu-toleration", urn, `${who} does not tolerate the \`${GPU_RESOURCE}\` taint at \`${specPath}.tolerations\`: it cannot schedule on GPU nodes. Add {key: ${GPU_RESOURCE}, operator: Exists, effect: NoSchedule}.`);
-  }
+  check("gpu-limits", "GPU limit check", () => {
+    let gpuContainers = 0;
+    for (const { container, path, label } of containersOf(workload)) {
+      const limit = asCount(at(container, "resources", "limits", GPU_RESOURCE));
+      const request = at(container, "resources", "requests", GPU_RESOURCE);
+      if (limit === undefined && request !== undefined) {
+        found.violation("gpu-limits", urn, `${who} container ${label} requests GPUs without a limit at \`${path}.resources.limits["${GPU_RESOURCE}"]\`. Set the limit (GPUs are reserved by limits).`);
+      }
+      if ((limit ?? 0) > 0 || request !== undefined) gpuContainers += 1;
+    }
+    if (gpuContainers === 0) {
+      found.violation("gpu-limits", urn, `${who} tolerates GPU nodes but no container sets \`resources.limits["${GPU_RESOURCE}"]\`: it would hold a GPU node without using a GPU. Set the limit on the serving container.`);
+    }
+  });
 
-  const selection = selectedNodePools(view, workload);
-  if (selection.kind === "unknown") found.unverified("pool-selector", urn, `${who}'s node pool check`, `${specPath}.nodeSelector`);
-  else if (selection.kind === "none") {
-    found.violation("pool-selector", urn, `${who} does not select a GPU node pool: set \`${specPath}.nodeSelector\` to its pool's label (or \`${NODEPOOL_LABEL}\`), so it runs on the pool it is costed on.`);
-  } else if (selection.pools.length === 0 && (view.ofType(TYPES.nodePool).length > 0 || !selection.byNodePoolLabel)) {
-    found.violation("pool-selector", urn, `${who}'s \`${specPath}.nodeSelector\` matches no NodePool in this stack: its pods stay Pending. Select one of the stack's GPU pools.`);
-  }
+  check("gpu-toleration", "GPU toleration check", () => {
+    if (!asArray(workload.podSpec.tolerations).some((t) => asString(at(t, "key")) === GPU_RESOURCE)) {
+      found.violation("gpu-toleration", urn, `${who} does not tolerate the \`${GPU_RESOURCE}\` taint at \`${specPath}.tolerations\`: it cannot schedule on GPU nodes. Add {key: ${GPU_RESOURCE}, operator: Exists, effect: NoSchedule}.`);
+    }
+  });
 
-  if (maxGpusPerContainer > 1) checkSharedMemory(workload, gpuContainers, found);
+  check("pool-selector", "node pool check", () => {
+    const selection = selectedNodePools(view, workload);
+    if (selection.kind === "none") {
+      found.violation("pool-selector", urn, `${who} does not select a GPU node pool: set \`${specPath}.nodeSelector\` to its pool's label (or \`${NODEPOOL_LABEL}\`), so it runs on the pool it is costed on.`);
+    } else if (selection.pools.length === 0 && (view.ofType(TYPES.nodePool).length > 0 || !selection.byNodePoolLabel)) {
+      found.violation("pool-selector", urn, `${who}'s \`${specPath}.nodeSelector\` matches no NodePool in this stack: its pods stay Pending. Select one of the stack's GPU pools.`);
+    }
+  });
+
+  check("shared-memory", "/dev/shm check", () => checkSharedMemory(workload, found));
+
+  check("tensor-parallel", "tensor-parallel check", () => checkTensorParallel(workload, found));
+
+  check("gpu-less-sidecar", "sidecar GPU visibility check", () => checkSidecars(workload, found));
 
   if (workload.kind === "Deployment" || workload.kind === "StatefulSet") {
-    checkStartupProbe(workload, gpuContainers, defaultStartupSeconds, found);
-    checkDisruptionBudget(view, workload, found);
+    check("startup-probe", "startup probe check", () => checkStartupProbe(workload, defaultStartupSeconds, found));
+    check("disruption-budget", "PodDisruptionBudget check", () => checkDisruptionBudget(view, workload, found));
   }
 }
 
-function checkSharedMemory(workload: Workload, gpuContainers: readonly string[], found: Findings): void {
+/** Containers that hold GPUs, with their count. */
+function gpuContainersOf(workload: Workload): { ref: ReturnType<typeof containersOf>[number]; gpus: number }[] {
+  return containersOf(workload)
+    .map((ref) => ({ ref, gpus: containerGpus(ref.container) }))
+    .filter(({ gpus }) => gpus > 0);
+}
+
+function checkSharedMemory(workload: Workload, found: Findings): void {
   const urn = workload.resource.urn;
   const who = workloadLabel(workload);
+  const multi = gpuContainersOf(workload).filter(({ gpus }) => gpus > 1);
+  if (multi.length === 0) return;
   const memoryVolumes = asArray(at(workload.podSpec, "volumes"))
     .filter((v) => asString(at(v, "emptyDir", "medium")) === "Memory")
     .map((v) => asString(at(v, "name")));
-  for (const { container, path, label } of containersOf(workload)) {
-    if (!gpuContainers.includes(path)) continue;
-    const mounts = at(container, "volumeMounts");
-    if (isUnknown(mounts)) {
-      found.unverified("shared-memory", urn, `${who} container ${label}'s /dev/shm check`, `${path}.volumeMounts`);
-      continue;
-    }
-    const ok = asArray(mounts).some((m) => asString(at(m, "mountPath")) === "/dev/shm" && memoryVolumes.includes(asString(at(m, "name"))));
+  for (const { ref } of multi) {
+    const ok = asArray(at(ref.container, "volumeMounts")).some((m) => asString(at(m, "mountPath")) === "/dev/shm" && memoryVolumes.includes(asString(at(m, "name"))));
     if (!ok) {
-      found.violation("shared-memory", urn, `${who} container ${label} uses several GPUs but mounts no memory-backed emptyDir at /dev/shm: NCCL fails with the container's 64 MiB default. Mount an emptyDir {medium: Memory} there.`);
+      found.violation("shared-memory", urn, `${who} container ${ref.label} uses several GPUs but mounts no memory-backed emptyDir at /dev/shm: NCCL fails with the container's 64 MiB default. Mount an emptyDir {medium: Memory} there.`);
     }
   }
 }
 
-function checkStartupProbe(workload: Workload, gpuContainers: readonly string[], defaultStartupSeconds: number, found: Findings): void {
+/** vLLM's `--tensor-parallel-size` (or `-tp`) from a container's args or command; `undefined` when absent. */
+function tensorParallelSize(container: PlainRecord): number | undefined {
+  const args = [...asArray(at(container, "command")), ...asArray(at(container, "args"))].map(asString);
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (arg === undefined) continue;
+    const inline = /^(?:--tensor[-_]parallel[-_]size|-tp)=(\d+)$/.exec(arg);
+    const value = inline?.[1] ?? (/^(?:--tensor[-_]parallel[-_]size|-tp)$/.test(arg) ? args[i + 1] : undefined);
+    if (value !== undefined && /^\d+$/.test(value)) return Number(value);
+  }
+  return undefined;
+}
+
+function checkTensorParallel(workload: Workload, found: Findings): void {
+  const urn = workload.resource.urn;
+  const who = workloadLabel(workload);
+  for (const { container, path, label } of containersOf(workload)) {
+    const size = tensorParallelSize(container);
+    if (size === undefined) continue;
+    const gpus = containerGpus(container);
+    if (size > gpus) {
+      found.violation("tensor-parallel", urn, `${who} container ${label} shards the model over ${size} GPUs (\`--tensor-parallel-size\` in \`${path}.args\`) but its \`resources.limits["${GPU_RESOURCE}"]\` gives it ${gpus}: vLLM fails at start-up. Make the GPU limit at least the tensor-parallel size.`);
+    }
+  }
+}
+
+/** NVIDIA container toolkit values that expose no GPU to a container (NVIDIA container toolkit docs: NVIDIA_VISIBLE_DEVICES). */
+const NO_GPU_VISIBLE = new Set(["void", "none", ""]);
+
+function checkSidecars(workload: Workload, found: Findings): void {
+  const urn = workload.resource.urn;
+  const who = workloadLabel(workload);
+  if (gpuContainersOf(workload).length === 0) return;
+  for (const { container, path, label } of containersOf(workload)) {
+    if (containerGpus(container) > 0) continue;
+    const entry = asArray(at(container, "env")).find((e) => asString(at(e, "name")) === "NVIDIA_VISIBLE_DEVICES");
+    const value = entry === undefined ? undefined : at(entry, "value");
+    const hidden = value !== undefined && NO_GPU_VISIBLE.has((asString(value) ?? "x").toLowerCase());
+    if (!hidden) {
+      found.violation("gpu-less-sidecar", urn, `${who} container ${label} runs in a GPU pod without a GPU limit and without \`NVIDIA_VISIBLE_DEVICES=void\` in \`${path}.env\`: on a GPU node a CUDA image sees every GPU of the node, outside the device plugin's accounting. Set NVIDIA_VISIBLE_DEVICES=void, or give it the GPUs it uses.`);
+    }
+  }
+}
+
+function checkStartupProbe(workload: Workload, defaultStartupSeconds: number, found: Findings): void {
   const urn = workload.resource.urn;
   const who = workloadLabel(workload);
   const coldStart = declaredColdStart(workload);
-  if (coldStart !== undefined && "unknown" in coldStart) {
-    found.unverified("startup-probe", urn, `${who}'s startup probe check`, `metadata.annotations["${COLD_START_ANNOTATION}"]`);
-    return;
-  }
   if (coldStart !== undefined && "malformed" in coldStart) {
     found.violation("startup-probe", urn, `${who}'s annotation \`${COLD_START_ANNOTATION}\` is not a positive whole number of seconds. Fix the annotation.`);
     return;
   }
   const required = coldStart?.seconds ?? defaultStartupSeconds;
   const source = coldStart !== undefined ? "its declared cold start" : `the configured default: no \`${COLD_START_ANNOTATION}\` annotation`;
-  for (const { container, path, label } of containersOf(workload)) {
-    if (!gpuContainers.includes(path)) continue;
+  for (const { ref } of gpuContainersOf(workload)) {
+    const { container, path, label } = ref;
     const probe = at(container, "startupProbe");
-    if (isUnknown(probe)) {
-      found.unverified("startup-probe", urn, `${who} container ${label}'s startup probe check`, `${path}.startupProbe`);
-      continue;
-    }
-    if (probe === undefined) {
+    if (!isPresent(probe)) {
       found.violation("startup-probe", urn, `${who} container ${label} has no startup probe: liveness probes kill it while the model loads. Add \`${path}.startupProbe\` allowing at least ${required} s (${source}).`);
       continue;
     }
-    const parts = ["initialDelaySeconds", "periodSeconds", "failureThreshold"].map((k) => at(asRecord(probe), k));
-    const unknownPart = parts.find((p): p is Unknown => p instanceof Unknown);
-    if (unknownPart !== undefined) {
-      found.unverified("startup-probe", urn, `${who} container ${label}'s startup probe check`, `${path}.startupProbe`);
-      continue;
-    }
-    const [initialDelay, period, threshold] = parts.map((p) => (typeof p === "number" ? p : undefined));
+    const [initialDelay, period, threshold] = ["initialDelaySeconds", "periodSeconds", "failureThreshold"].map((k) => asNumber(at(asRecord(probe), k)));
     const allowance = (initialDelay ?? 0) + (period ?? 10) * (threshold ?? 3);
     if (allowance < required) {
       found.violation("startup-probe", urn, `${who} container ${label}'s startup probe allows ${allowance} s (initialDelaySeconds + periodSeconds × failureThreshold), less than ${required} s (${source}): the kubelet restarts it mid-load, forever. Raise failureThreshold.`);
@@ -161,12 +210,45 @@ function checkStartupProbe(workload: Workload, gpuContainers: readonly string[],
 }
 
 function checkDisruptionBudget(view: StackView, workload: Workload, found: Findings): void {
-  if (typeof workload.namespace !== "string") return;
-  const verdicts = inNamespace(view, TYPES.podDisruptionBudget, workload.namespace).map((pdb) => selectorMatches(at(pdb.props, "spec", "selector"), workload.podLabels));
-  if (verdicts.includes(true)) return;
-  if (verdicts.some(isUnknown)) {
-    found.unverified("disruption-budget", workload.resource.urn, `${workloadLabel(workload)}'s PodDisruptionBudget check`, "spec.selector");
+  const namespace = known(workload.namespace);
+  const matching = inNamespace(view, TYPES.podDisruptionBudget, namespace).filter((pdb) => selectorMatches(at(pdb.props, "spec", "selector"), workload.podLabels));
+  if (matching.length > 0) return;
+  found.violation("disruption-budget", workload.resource.urn, `${workloadLabel(workload)} has no PodDisruptionBudget selecting its pods: a node drain or consolidation can evict every replica at once, and each takes minutes to come back. Add one with maxUnavailable: 1.`);
+}
+
+/** The most replicas a workload can have: its ScaledObject's maxReplicaCount (KEDA default 100), else spec.replicas (default 1). */
+function maxReplicasOf(view: StackView, workload: Workload): number {
+  const scaler = scaledObjectsOf(view, workload)[0];
+  if (scaler !== undefined) return asCount(at(scaler.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULTS.maxReplicaCount;
+  return asCount(at(workload.resource.props, "spec", "replicas")) ?? 1;
+}
+
+/** eviction-allowed: a budget that no eviction can satisfy stalls node drains, upgrades and Karpenter consolidation forever. */
+function checkEvictionAllowed(view: StackView, pdb: ResourceView, found: Findings): void {
+  const who = describe(pdb);
+  const spec = at(pdb.props, "spec");
+  const maxUnavailable = at(spec, "maxUnavailable");
+  if (isPresent(maxUnavailable)) {
+    const value = known(maxUnavailable);
+    if (value === 0 || value === "0" || value === "0%") {
+      found.violation("eviction-allowed", pdb.urn, `${who} sets \`spec.maxUnavailable: ${String(value)}\`: no pod may ever be evicted, so node drains, cluster upgrades and Karpenter consolidation hang. Allow at least 1.`);
+    }
     return;
   }
-  found.violation("disruption-budget", workload.resource.urn, `${workloadLabel(workload)} has no PodDisruptionBudget selecting its pods: a node drain or consolidation can evict every replica at once, and each takes minutes to come back. Add one with maxUnavailable: 1.`);
+  const minAvailable = known(at(spec, "minAvailable"));
+  if (minAvailable === undefined || minAvailable === null) return;
+  if (minAvailable === "100%") {
+    found.violation("eviction-allowed", pdb.urn, `${who} sets \`spec.minAvailable: 100%\`: no pod may ever be evicted, so node drains, cluster upgrades and Karpenter consolidation hang. Use maxUnavailable: 1.`);
+    return;
+  }
+  const floor = asCount(minAvailable);
+  if (floor === undefined || floor === 0) return;
+  for (const workload of workloadsOf(view)) {
+    if (!sameNamespace(namespaceOf(pdb), workload.namespace)) continue;
+    if (!selectorMatches(at(spec, "selector"), workload.podLabels)) continue;
+    const most = maxReplicasOf(view, workload);
+    if (floor >= most) {
+      found.violation("eviction-allowed", pdb.urn, `${who} keeps \`spec.minAvailable: ${floor}\` of ${describe(workload.resource)}, which runs at most ${most} replica${most === 1 ? "" : "s"}: no pod may ever be evicted, so node drains, upgrades and consolidation hang. Use maxUnavailable: 1.`);
+    }
+  }
 }

@@ -17,6 +17,8 @@ import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts"
 const waiverSchema = z.strictObject({
   /** Workload name, as in its profile. */
   workload: z.string().min(1),
+  /** Owned share, percent, the waiver was granted for: it waives the workload only while the gate evaluates it at or below this share (a 10 % pilot's waiver does not cover 60 %). */
+  ownedPercent: z.number().min(0).max(100),
   /** Why owning is worth it anyway; required — a waiver without a reason is itself a violation. */
   reason: z.string().optional(),
   /** Last day the waiver holds, ISO date `YYYY-MM-DD`. */
@@ -40,6 +42,7 @@ const CHECKS = {
   "profile-missing": "a GPU workload without a workload profile annotation",
   "profile-malformed": "a workload profile the economics schema rejects",
   unpriceable: "a GPU workload the gate cannot price (no node pool or instance types)",
+  "pricing-mismatch": "a NodePool's pricing annotation claims a capacity type its requirements do not allow (the gate prices what the pool allows)",
   "economics-unknown": "a value the gate reads is unknown at preview",
   "stack-above-api": "owning the stack's unwaived workloads, with all its fixed costs, costs more than the API for them",
 } as const;
@@ -105,6 +108,10 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
       refused = true;
       continue;
     }
+    if (result.pricingMismatch !== undefined) {
+      findings.violation("pricing-mismatch", urn, `${workloadLabel(workload)} ${result.pricingMismatch}`);
+      refused = true;
+    }
     const evaluation = evaluations.get(workload)!;
     if (evaluation instanceof Error) {
       // A shape the catalog cannot price or hold (a replica wider than any instance, an unknown type): refuse, never crash.
@@ -115,22 +122,36 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
     const waiver = waivers.get(evaluation.name);
     if (evaluation.passesGate) continue;
     const message = refusalMessage(evaluation, config.economics.marginOfSafety);
-    if (waiver !== undefined) findings.advisory("waived", urn, `${message} Waived until ${waiver.expires}: ${waiver.reason!.trim()}`);
-    else {
+    const evaluatedPercent = evaluation.targetOwnedShare * 100;
+    if (waiver === undefined) {
       findings.violation("below-break-even", urn, message);
       refused = true;
-    }
+    } else if (evaluatedPercent > waiver.ownedPercent + 1e-9) {
+      findings.violation("below-break-even", urn, `${message} The waiver for "${waiver.workload}" was granted for ${waiver.ownedPercent}% owned share and does not cover ${evaluatedPercent.toFixed(0)}%: renew it for this share, with its reason, or fix the economics.`);
+      refused = true;
+    } else findings.advisory("waived", urn, `${message} Waived until ${waiver.expires} for up to ${waiver.ownedPercent}% owned share: ${waiver.reason!.trim()}`);
   }
+  // The stack check needs every workload's facts: with one unknown, the fixed costs' share cannot be judged.
+  const unknownFacts = facts.find((f) => f.result.kind === "unknown");
   // The stack as a whole, once every workload passes or is waived: all fixed costs against the unwaived workloads' API bill.
   const evaluated = settled.results.filter((r): r is WorkloadEvaluation => !(r instanceof Error));
-  const stack = stackCheck(evaluated, settled.totals.fixedMonthlyUsd, new Set(waivers.keys()));
+  // Only a waiver that covers the share the workload is evaluated at takes it out of the stack's total.
+  const covered = evaluated.filter((e) => {
+    const waiver = waivers.get(e.name);
+    return waiver !== undefined && e.targetOwnedShare * 100 <= waiver.ownedPercent + 1e-9;
+  });
+  const stack = stackCheck(evaluated, settled.totals.fixedMonthlyUsd, new Set(covered.map((e) => e.name)));
   if (!refused && evaluated.length > 0 && !stack.passes) {
-    findings.violation(
-      "stack-above-api",
-      "",
-      `owning this stack's unwaived workloads costs ${usd(stack.ownedMonthlyUsd)}/month (fixed costs ${usd(settled.totals.fixedMonthlyUsd)} once for the stack) against ${usd(stack.apiMonthlyUsd)}/month on the API for the same traffic: ` +
-        `move workloads back to the API, shrink fixed costs, or send more traffic to the owned path`,
-    );
+    if (unknownFacts !== undefined && unknownFacts.result.kind === "unknown") {
+      findings.unverified("stack-above-api", "", "the stack's total against the API", unknownFacts.result.path);
+    } else {
+      findings.violation(
+        "stack-above-api",
+        "",
+        `owning this stack's unwaived workloads costs ${usd(stack.ownedMonthlyUsd)}/month (fixed costs ${usd(settled.totals.fixedMonthlyUsd)} once for the stack) against ${usd(stack.apiMonthlyUsd)}/month on the API for the same traffic: ` +
+          `move workloads back to the API, shrink fixed costs, or send more traffic to the owned path`,
+      );
+    }
   }
   return findings.result();
 }

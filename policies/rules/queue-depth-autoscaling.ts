@@ -18,14 +18,17 @@ import {
   inNamespace,
   selectedNodePools,
   scaledObjectsOf,
+  requireGpu,
+  sameNamespace,
   TYPES,
   workloadLabel,
+  type GpuWorkload,
   type Workload,
 } from "./internal/kubernetes";
 import { fillsMissingWithZero, prometheusLabelName, selectorsOf } from "./internal/promql";
 import type { RuleDefinition } from "./internal/rule";
 import { describe, objectName, type ResourceView, type StackView } from "./internal/stack";
-import { asArray, asCount, asString, at, isUnknown, stringMap, type Plain } from "./internal/values";
+import { asArray, asCount, asFlag, asString, at, attempt, entryOf, isPresent, isUnknown, known, stringMap, Unknown, UnknownRead, type Plain } from "./internal/values";
 
 const config = z.strictObject({
   /** Prometheus metrics that count queued requests. @default ["vllm:num_requests_waiting"] */
@@ -70,125 +73,169 @@ export const queueDepthAutoscaling: RuleDefinition<typeof config> = {
     const found = new Findings("queue-depth-autoscaling", checks);
     const workloads = gpuWorkloadsOf(view).filter((w) => w.kind === "Deployment" || w.kind === "StatefulSet" || w.kind === "ScaledJob");
     for (const workload of workloads) {
-      if (workload.kind === "ScaledJob") checkScaler(view, workload, workload.resource, cfg, found);
-      else checkDeployment(view, workload, cfg, found);
+      const scaler = workload.kind === "ScaledJob" ? workload.resource : checkDeployment(view, workload, found);
+      if (scaler !== undefined) checkScaler(view, workload, scaler, cfg, found);
     }
     return found.result(workloads.length === 0 ? "no GPU Deployments or ScaledJobs in the stack" : undefined);
   },
 };
 
-function checkDeployment(view: StackView, workload: Workload, cfg: Config, found: Findings): void {
+/** The ScaledObject that scales the Deployment, after the controller checks; `undefined` when there is none to check further. */
+function checkDeployment(view: StackView, workload: GpuWorkload, found: Findings): ResourceView | undefined {
   const urn = workload.resource.urn;
   const who = workloadLabel(workload);
-  const scaledObjects = scaledObjectsOf(view, workload);
-  const hpas = hpasOf(view, workload);
-  for (const hpa of hpas) {
-    const metrics = asArray(at(hpa.props, "spec", "metrics"));
-    if (metrics.some((m) => asString(at(m, "type")) === "Resource")) {
-      found.violation("no-cpu-memory", hpa.urn, `${describe(hpa)} scales GPU workload ${who} on CPU or memory: GPU inference saturates the GPU, not the CPU. Scale on queue depth with KEDA instead.`);
+  let scaledObjects: ResourceView[] | undefined;
+  let hpas: ResourceView[] = [];
+  found.check("keda-scaled", urn, `${who}'s autoscaler check`, () => {
+    requireGpu(workload);
+    scaledObjects = scaledObjectsOf(view, workload);
+    hpas = hpasOf(view, workload);
+    if (scaledObjects.length === 0) {
+      found.violation("keda-scaled", urn, `${who} has GPUs but no KEDA ScaledObject targets it (by namespace and spec.scaleTargetRef.name): it never scales with load. Add a QueueAutoscaler.`);
     }
+  });
+  for (const hpa of hpas) {
+    found.check("no-cpu-memory", hpa.urn, `${describe(hpa)}'s metric check`, () => {
+      if (asArray(at(hpa.props, "spec", "metrics")).some((m) => asString(at(m, "type")) === "Resource")) {
+        found.violation("no-cpu-memory", hpa.urn, `${describe(hpa)} scales GPU workload ${who} on CPU or memory: GPU inference saturates the GPU, not the CPU. Scale on queue depth with KEDA instead.`);
+      }
+    });
   }
-  if (scaledObjects.length === 0) {
-    found.violation("keda-scaled", urn, `${who} has GPUs but no KEDA ScaledObject targets it (by namespace and spec.scaleTargetRef.name): it never scales with load. Add a QueueAutoscaler.`);
-    if (hpas.length > 0) found.violation("single-controller", urn, `${who} is scaled by a HorizontalPodAutoscaler instead of KEDA. Replace it with a ScaledObject.`);
-    return;
-  }
-  const controllers = scaledObjects.length + hpas.length;
-  if (controllers > 1) {
-    found.violation("single-controller", urn, `${who} is targeted by ${scaledObjects.length} ScaledObject(s) and ${hpas.length} HorizontalPodAutoscaler(s): they fight over the replica count. Keep exactly one ScaledObject.`);
-  }
-  const replicas = at(workload.resource.props, "spec", "replicas");
-  if (replicas !== undefined) {
-    found.violation("single-controller", urn, `${who} sets \`spec.replicas\` while KEDA owns its replica count: every \`pulumi up\` resets the autoscaler's decision. Remove spec.replicas.`);
-  }
-  checkScaler(view, workload, scaledObjects[0] as ResourceView, cfg, found);
+  if (scaledObjects === undefined) return undefined;
+  const objects: ResourceView[] = scaledObjects;
+  found.check("single-controller", urn, `${who}'s single-controller check`, () => {
+    if (objects.length === 0) {
+      if (hpas.length > 0) found.violation("single-controller", urn, `${who} is scaled by a HorizontalPodAutoscaler instead of KEDA. Replace it with a ScaledObject.`);
+      return;
+    }
+    if (objects.length + hpas.length > 1) {
+      found.violation("single-controller", urn, `${who} is targeted by ${objects.length} ScaledObject(s) and ${hpas.length} HorizontalPodAutoscaler(s): they fight over the replica count. Keep exactly one ScaledObject.`);
+    }
+    if (isPresent(at(workload.resource.props, "spec", "replicas"))) {
+      found.violation("single-controller", urn, `${who} sets \`spec.replicas\` while KEDA owns its replica count: every \`pulumi up\` resets the autoscaler's decision. Remove spec.replicas.`);
+    }
+  });
+  return objects[0];
 }
 
-interface Trigger {
-  readonly type: string | undefined;
-  readonly metadata: Plain | undefined;
-  readonly index: number;
+/** What a trigger reads, as far as the checks care. */
+type TriggerKind =
+  | { readonly kind: "resource"; readonly type: string }
+  /** Reads a queue outside the pods (SQS). */
+  | { readonly kind: "external-queue" }
+  /** A Prometheus query on a queue metric; `podEmitted` when every such metric comes from the serving pods. */
+  | { readonly kind: "prometheus-queue"; readonly query: string; readonly metrics: readonly string[]; readonly podEmitted: boolean }
+  | { readonly kind: "other"; readonly podEmitted: boolean };
+
+function classify(trigger: Plain, cfg: Config): TriggerKind {
+  const type = asString(at(trigger, "type"));
+  if (type === "cpu" || type === "memory") return { kind: "resource", type };
+  if (type !== undefined && cfg.queueTriggerTypes.includes(type)) return { kind: "external-queue" };
+  if (type !== "prometheus") return { kind: "other", podEmitted: false };
+  const query = asString(at(trigger, "metadata", "query")) ?? "";
+  const metrics = cfg.queueMetrics.filter((m) => selectorsOf(query, m).length > 0);
+  const emitted = (metric: string) => cfg.podEmittedMetricPrefixes.some((p) => metric.startsWith(p));
+  if (metrics.length === 0) return { kind: "other", podEmitted: cfg.podEmittedMetricPrefixes.some((p) => query.includes(p)) };
+  return { kind: "prometheus-queue", query, metrics, podEmitted: metrics.every(emitted) };
 }
 
-function checkScaler(view: StackView, workload: Workload, scaler: ResourceView, cfg: Config, found: Findings): void {
+function checkScaler(view: StackView, workload: GpuWorkload, scaler: ResourceView, cfg: Config, found: Findings): void {
   const urn = scaler.urn;
   const who = describe(scaler);
-  const triggersValue = at(scaler.props, "spec", "triggers");
-  if (isUnknown(triggersValue)) {
-    found.unverified("queue-trigger", urn, `${who}'s trigger checks`, "spec.triggers");
-    return;
-  }
-  const triggers: Trigger[] = asArray(triggersValue).map((t, index) => ({ type: asString(at(t, "type")), metadata: at(t, "metadata"), index }));
-  let queueTriggers = 0;
-  let podEmittedOnly = true;
-  for (const trigger of triggers) {
-    const path = `spec.triggers[${trigger.index}]`;
-    if (trigger.type === "cpu" || trigger.type === "memory") {
-      found.violation("no-cpu-memory", urn, `${who} scales GPU workload ${workloadLabel(workload)} on ${trigger.type} (\`${path}\`): GPU inference is bound by the GPU and the queue, not the CPU. Remove it and scale on queue depth.`);
-      continue;
-    }
-    if (trigger.type !== undefined && cfg.queueTriggerTypes.includes(trigger.type)) {
-      queueTriggers += 1;
-      podEmittedOnly = false;
-      continue;
-    }
-    if (trigger.type !== "prometheus") {
-      podEmittedOnly = false;
-      continue;
-    }
-    const query = at(trigger.metadata, "query");
-    if (isUnknown(query)) {
-      found.unverified("selector-match", urn, `${who}'s queue query checks`, `${path}.metadata.query`);
-      queueTriggers += 1;
-      continue;
-    }
-    const text = asString(query) ?? "";
-    const metrics = cfg.queueMetrics.filter((m) => selectorsOf(text, m).length > 0);
-    if (metrics.length === 0) {
-      podEmittedOnly = podEmittedOnly && cfg.podEmittedMetricPrefixes.some((p) => text.includes(p));
-      continue;
-    }
-    queueTriggers += 1;
-    if (!metrics.every((m) => cfg.podEmittedMetricPrefixes.some((p) => m.startsWith(p)))) podEmittedOnly = false;
-    for (const metric of metrics) checkSelectors(view, workload, scaler, selectorsOf(text, metric), path, found);
-    const ignoreNull = at(trigger.metadata, "ignoreNullValues");
-    if (isUnknown(ignoreNull)) found.unverified("no-data-not-zero", urn, `${who}'s no-data check`, `${path}.metadata.ignoreNullValues`);
-    else if (!(ignoreNull === false || asString(ignoreNull)?.toLowerCase() === "false")) {
-      found.violation("no-data-not-zero", urn, `${who}'s Prometheus trigger (\`${path}\`) reads "no data" as 0 (KEDA's ignoreNullValues defaults to true): a broken scrape or a renamed metric silently scales the workload down. Set \`metadata.ignoreNullValues: "false"\`.`);
-    }
-    if (fillsMissingWithZero(text)) {
-      found.violation("no-data-not-zero", urn, `${who}'s query (\`${path}.metadata.query\`) fills missing data with \`or vector(...)\`: no data is read as an empty queue. Remove the fallback.`);
-    }
-  }
-  if (queueTriggers === 0) {
-    found.violation("queue-trigger", urn, `${who} has no queue-depth trigger: add a prometheus trigger on ${cfg.queueMetrics.join(" or ")} (interactive) or an ${cfg.queueTriggerTypes.join(" / ")} trigger (batch).`);
-  }
-
   const isJob = scaler.type === TYPES.scaledJob;
-  const minReplicas = isJob ? 0 : asCount(at(scaler.props, "spec", "minReplicaCount")) ?? KEDA_DEFAULTS.minReplicaCount;
-  if (isUnknown(minReplicas)) found.unverified("scale-from-zero", urn, `${who}'s scale-from-zero check`, "spec.minReplicaCount");
-  else if (!isJob && minReplicas === 0 && queueTriggers > 0 && podEmittedOnly) {
-    found.violation("scale-from-zero", urn, `${who} may scale to zero (\`spec.minReplicaCount\` is 0 or unset) but every trigger reads a metric the serving pods export: at zero replicas nothing reports the queue and the workload never scales up. Set minReplicaCount ≥ 1 or add a trigger on a queue outside the pods.`);
+  const triggers = attempt(() => asArray(at(scaler.props, "spec", "triggers")).map((t, index) => ({ index, trigger: t, kind: attempt(() => classify(t, cfg)) })));
+  const classified = isUnknown(triggers) ? [] : triggers.filter((t): t is typeof t & { kind: TriggerKind } => !isUnknown(t.kind));
+  const firstUnknown = isUnknown(triggers) ? triggers : triggers.map((t) => t.kind).find(isUnknown);
+  const queueTriggers = classified.filter((t) => t.kind.kind === "external-queue" || t.kind.kind === "prometheus-queue");
+
+  found.check("queue-trigger", urn, `${who}'s queue trigger check`, () => {
+    requireGpu(workload);
+    if (queueTriggers.length > 0) return;
+    if (firstUnknown !== undefined) throw new UnknownRead(firstUnknown);
+    found.violation("queue-trigger", urn, `${who} has no queue-depth trigger: add a prometheus trigger on ${cfg.queueMetrics.join(" or ")} (interactive) or an ${cfg.queueTriggerTypes.join(" / ")} trigger (batch).`);
+  });
+
+  found.check("no-cpu-memory", urn, `${who}'s trigger type check`, () => {
+    requireGpu(workload);
+    asArray(at(scaler.props, "spec", "triggers")).forEach((trigger, index) => {
+      const type = asString(at(trigger, "type"));
+      if (type !== "cpu" && type !== "memory") return;
+      found.violation("no-cpu-memory", urn, `${who} scales GPU workload ${workloadLabel(workload)} on ${type} (\`spec.triggers[${index}]\`): GPU inference is bound by the GPU and the queue, not the CPU. Remove it and scale on queue depth.`);
+    });
+  });
+
+  // A trigger whose type or query is unknown may be a queue query: its query checks cannot decide either.
+  for (const { trigger, kind } of isUnknown(triggers) ? [] : triggers) {
+    if (!isUnknown(kind) || attempt(() => asString(at(trigger, "type"))) === "cpu") continue;
+    for (const check of ["selector-match", "no-data-not-zero"] as const) {
+      found.check(check, urn, `${who}'s queue query check`, () => {
+        throw new UnknownRead(kind);
+      });
+    }
+  }
+  for (const { index, trigger, kind } of classified) {
+    if (kind.kind !== "prometheus-queue") continue;
+    const path = `spec.triggers[${index}]`;
+    found.check("selector-match", urn, `${who}'s queue query check`, () => {
+      requireGpu(workload);
+      for (const metric of kind.metrics) checkSelectors(view, workload, scaler, selectorsOf(kind.query, metric), path, found);
+    });
+    found.check("no-data-not-zero", urn, `${who}'s no-data check`, () => {
+      requireGpu(workload);
+      const ignoreNull = asFlag(at(trigger, "metadata", "ignoreNullValues"));
+      if (ignoreNull !== false) {
+        found.violation("no-data-not-zero", urn, `${who}'s Prometheus trigger (\`${path}\`) reads "no data" as 0 (KEDA's ignoreNullValues defaults to true): a broken scrape or a renamed metric silently scales the workload down. Set \`metadata.ignoreNullValues: "false"\`.`);
+      }
+      if (fillsMissingWithZero(kind.query)) {
+        found.violation("no-data-not-zero", urn, `${who}'s query (\`${path}.metadata.query\`) fills missing data with \`or vector(...)\`: no data is read as an empty queue. Remove the fallback.`);
+      }
+    });
   }
 
-  checkReplicaBudget(view, workload, scaler, found);
-  if (!isJob) checkCooldown(workload, scaler, typeof minReplicas === "number" ? minReplicas : 1, cfg, found);
+  // A ScaledJob starts jobs only when a trigger fires; with no job running, no job pod exports a metric.
+  let minReplicas: number | undefined;
+  found.check("scale-from-zero", urn, `${who}'s scale-from-zero check`, () => {
+    requireGpu(workload);
+    minReplicas = asCount(at(scaler.props, "spec", "minReplicaCount")) ?? KEDA_DEFAULTS.minReplicaCount;
+    if (minReplicas > 0 || queueTriggers.length === 0) return;
+    const outside = classified.some((t) => t.kind.kind === "external-queue" || ((t.kind.kind === "other" || t.kind.kind === "prometheus-queue") && !t.kind.podEmitted));
+    if (outside) return;
+    if (firstUnknown !== undefined) throw new UnknownRead(firstUnknown);
+    found.violation(
+      "scale-from-zero",
+      urn,
+      isJob
+        ? `${who} starts jobs only on metrics its own job pods export: with no job running nothing reports the queue, so no job ever starts. Trigger it on the queue itself (an ${cfg.queueTriggerTypes.join(" / ")} trigger).`
+        : `${who} may scale to zero (\`spec.minReplicaCount\` is 0 or unset) but every trigger reads a metric the serving pods export: at zero replicas nothing reports the queue and the workload never scales up. Set minReplicaCount ≥ 1 or add a trigger on a queue outside the pods.`,
+    );
+  });
+
+  found.check("replica-budget", urn, `${who}'s GPU budget check`, () => {
+    requireGpu(workload);
+    checkReplicaBudget(view, workload, scaler, found);
+  });
+  if (!isJob) {
+    found.check("cooldown", urn, `${who}'s cooldown check`, () => {
+      requireGpu(workload);
+      checkCooldown(workload, scaler, minReplicas ?? asCount(at(scaler.props, "spec", "minReplicaCount")) ?? KEDA_DEFAULTS.minReplicaCount, cfg, found);
+    });
+  }
 }
 
 function checkSelectors(view: StackView, workload: Workload, scaler: ResourceView, selectors: readonly (readonly { label: string; op: string; value: string }[])[], path: string, found: Findings): void {
   const urn = scaler.urn;
   const who = describe(scaler);
   const where = `\`${path}.metadata.query\``;
-  const podLabels = new Map<string, string>();
-  for (const [key, value] of stringMap(workload.podLabels)) if (typeof value === "string") podLabels.set(prometheusLabelName(key), value);
-  const namespace = workload.namespace;
-  const deploymentName = objectName(workload.resource);
-  const neighbours = typeof namespace === "string" ? gpuWorkloadsOf(view).filter((w) => w.resource.urn !== workload.resource.urn && w.namespace === namespace).length : 0;
+  const podLabels = new Map<string, string | Unknown>();
+  for (const [key, value] of stringMap(workload.podLabels)) podLabels.set(prometheusLabelName(key), value);
+  const namespace = known(workload.namespace);
+  const deploymentName = known(objectName(workload.resource));
+  const neighbours = gpuWorkloadsOf(view).filter((w) => w.resource.urn !== workload.resource.urn && sameNamespace(w.namespace, namespace)).length;
   for (const matchers of selectors) {
     const nsMatcher = matchers.find((m) => m.label === "namespace");
     if (nsMatcher === undefined) {
       found.violation("selector-match", urn, `${who}'s query (${where}) is not scoped by \`namespace\`: it adds up every tenant's queue. Add namespace="<the workload's namespace>".`);
-    } else if (typeof namespace === "string" && !matcherAccepts(nsMatcher, namespace)) {
+    } else if (!matcherAccepts(nsMatcher, namespace)) {
       found.violation("selector-match", urn, `${who}'s query (${where}) selects a different namespace than ${workloadLabel(workload)} runs in: it scales on another tenant's queue. Match the workload's namespace.`);
     }
     let scopedToWorkload = false;
@@ -200,14 +247,14 @@ function checkSelectors(view: StackView, workload: Workload, scaler: ResourceVie
     for (const matcher of matchers) {
       if (matcher.label === "pod" || matcher.label === "model_name" || matcher.label === "service" || matcher.label === "job") {
         const podPattern = matcher.label === "pod" && matcher.op === "=~" ? safeRegex(matcher.value) : undefined;
-        if (podPattern !== undefined && typeof deploymentName === "string" && !podPattern.test(`${deploymentName}-5d8f7c9b6-x2x7q`) && !podPattern.test(`${deploymentName}-0`)) {
+        if (podPattern !== undefined && deploymentName !== undefined && !podPattern.test(`${deploymentName}-5d8f7c9b6-x2x7q`) && !podPattern.test(`${deploymentName}-0`)) {
           found.violation("selector-match", urn, `${who}'s query (${where}) matches pods by a \`pod\` pattern that the pods of ${workloadLabel(workload)} do not match. Fix the pattern or match a pod label.`);
         }
         scopedToWorkload = true;
         continue;
       }
       if (SCRAPE_LABELS.has(matcher.label)) continue;
-      const actual = podLabels.get(matcher.label);
+      const actual = entryOf(podLabels, matcher.label);
       if (actual === undefined || !matcherAccepts(matcher, actual)) {
         found.violation("selector-match", urn, `${who}'s query (${where}) matches label \`${matcher.label}\`, which the pods of ${workloadLabel(workload)} do not carry with a matching value (\`${workload.templatePath}.metadata.labels\`): the query returns no data. Match a label the pods carry.`);
       }
@@ -262,8 +309,6 @@ function checkReplicaBudget(view: StackView, workload: Workload, scaler: Resourc
   const who = describe(scaler);
   const max = asCount(at(scaler.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULTS.maxReplicaCount;
   const gpus = gpusPerPod(workload);
-  if (isUnknown(max)) return found.unverified("replica-budget", urn, `${who}'s GPU budget check`, "spec.maxReplicaCount");
-  if (isUnknown(gpus)) return found.unverified("replica-budget", urn, `${who}'s GPU budget check`, gpus.path);
   if (gpus === 0) return;
   const demand = max * gpus;
   const selection = selectedNodePools(view, workload);
@@ -271,7 +316,6 @@ function checkReplicaBudget(view: StackView, workload: Workload, scaler: Resourc
     let capacity = 0;
     for (const pool of selection.pools) {
       const limit = asCount(at(pool.props, "spec", "limits", GPU_RESOURCE));
-      if (isUnknown(limit)) return found.unverified("replica-budget", urn, `${who}'s GPU budget check`, `spec.limits["${GPU_RESOURCE}"]`);
       if (limit === undefined) {
         found.violation("replica-budget", pool.urn, `${describe(pool)} has no \`spec.limits["${GPU_RESOURCE}"]\`: nothing caps the GPUs its autoscalers can buy. Set the pool's GPU limit.`);
         capacity = Infinity;
@@ -282,13 +326,10 @@ function checkReplicaBudget(view: StackView, workload: Workload, scaler: Resourc
       found.violation("replica-budget", urn, `${who} may ask for ${demand} GPUs (maxReplicaCount × ${gpus} per replica) but its node pool (${pools}) is limited to ${capacity}: replicas beyond the limit stay Pending while the queue grows. Lower maxReplicaCount or raise the pool's limit.`);
     }
   }
-  if (typeof workload.namespace === "string") {
-    for (const quota of inNamespace(view, TYPES.resourceQuota, workload.namespace)) {
-      const hard = asCount(at(quota.props, "spec", "hard", `requests.${GPU_RESOURCE}`));
-      if (isUnknown(hard)) found.unverified("replica-budget", urn, `${who}'s tenant quota check`, `spec.hard["requests.${GPU_RESOURCE}"]`);
-      else if (hard !== undefined && demand > hard) {
-        found.violation("replica-budget", urn, `${who} may ask for ${demand} GPUs (maxReplicaCount × ${gpus} per replica) but the tenant's ${describe(quota)} allows ${hard}: the quota rejects the extra pods. Lower maxReplicaCount or raise the quota.`);
-      }
+  for (const quota of inNamespace(view, TYPES.resourceQuota, known(workload.namespace))) {
+    const hard = asCount(at(quota.props, "spec", "hard", `requests.${GPU_RESOURCE}`));
+    if (hard !== undefined && demand > hard) {
+      found.violation("replica-budget", urn, `${who} may ask for ${demand} GPUs (maxReplicaCount × ${gpus} per replica) but the tenant's ${describe(quota)} allows ${hard}: the quota rejects the extra pods. Lower maxReplicaCount or raise the quota.`);
     }
   }
 }
@@ -297,20 +338,16 @@ function checkCooldown(workload: Workload, scaler: ResourceView, minReplicas: nu
   const urn = scaler.urn;
   const who = describe(scaler);
   const coldStart = declaredColdStart(workload);
-  if (coldStart !== undefined && "unknown" in coldStart) return found.unverified("cooldown", urn, `${who}'s cooldown check`, "cold-start annotation");
   const seconds = coldStart !== undefined && "seconds" in coldStart ? coldStart.seconds : cfg.defaultColdStartSeconds;
   const source = coldStart !== undefined && "seconds" in coldStart ? "the cold start its workload declares" : `the default cold start of ${cfg.defaultColdStartSeconds} s`;
   const windowPath = "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds";
   const window = asCount(at(scaler.props, ...windowPath.split(".")));
-  if (isUnknown(window)) return found.unverified("cooldown", urn, `${who}'s cooldown check`, windowPath);
   const effective = window ?? HPA_DEFAULT_SCALE_DOWN_WINDOW;
   if (effective < seconds) {
     found.violation("cooldown", urn, `${who} removes replicas after ${effective} s of low load (\`${windowPath}\`${window === undefined ? ", HPA default" : ""}), shorter than ${source} (${seconds} s): it thrashes, paying a cold start for every dip. Set it to at least ${seconds}.`);
   }
   if (minReplicas === 0) {
-    const cooldown = asCount(at(scaler.props, "spec", "cooldownPeriod"));
-    if (isUnknown(cooldown)) return found.unverified("cooldown", urn, `${who}'s cooldown check`, "spec.cooldownPeriod");
-    const period = cooldown ?? KEDA_DEFAULTS.cooldownPeriod;
+    const period = asCount(at(scaler.props, "spec", "cooldownPeriod")) ?? KEDA_DEFAULTS.cooldownPeriod;
     if (period < seconds) {
       found.violation("cooldown", urn, `${who} scales to zero after ${period} s idle (\`spec.cooldownPeriod\`), shorter than ${source} (${seconds} s). Raise cooldownPeriod to at least ${seconds}.`);
     }

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import fc from "fast-check";
 import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -17,15 +18,18 @@ import {
   runPolicyPack,
   SECRET_SIG,
   SIG_KEY,
+  UNKNOWN,
   type AnalyzerRun,
   type PolicyConfigFile,
   type PolicyPackSession,
 } from "../../infra/policy/analyzer";
 import { toAnalyzerResources, type RegisteredResource } from "../../infra/policy/resources";
+import { eksVersionSupport } from "../../policies/eks-versions";
 import { RULES } from "../../policies/rules/all";
 import { routedStack } from "../fixtures/resources/router-stack";
 import { compliantStack, inputsOf, SECRET_TOKEN, setPath, STACK, without } from "../fixtures/resources/compliant-stack";
-import { UNKNOWN_VARIANTS } from "../fixtures/resources/variants";
+import { replaced, valuePaths } from "../fixtures/resources/mutations";
+import { UNKNOWN_VARIANTS, VARIANTS } from "../fixtures/resources/variants";
 import { installPulumiMocks } from "../helpers/pulumi-mocks";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -143,6 +147,49 @@ describe("the policy pack in its analyzer process", () => {
   });
 });
 
+describe("properties through the analyzer process (one session)", () => {
+  const paths = valuePaths(compliantStack());
+
+  it("any subset of the compliant stack's values replaced by unknowns gives no mandatory diagnostic, only explicit advisories", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(paths, { minLength: 1, maxLength: 15 }), async (subset) => {
+        const run = await analyze(replaced(compliantStack(), subset, () => UNKNOWN), PROD);
+        expect(blockingDiagnostics(run)).toEqual([]);
+        for (const d of run.diagnostics) {
+          expect(d.enforcementLevel).toBe("advisory");
+          expect(d.message).toContain("cannot verify during preview");
+        }
+      }),
+      { seed: 9, numRuns: 12 },
+    );
+  }, 300_000);
+
+  it("any subset of a stack's values replaced by secrets changes no diagnostic", async () => {
+    // Non-compliant stacks too, so there are diagnostics to compare.
+    const bases = [compliantStack, ...VARIANTS.filter((v) => v.config === undefined).slice(0, 40).map((v) => v.build)];
+    const plain = new Map<number, AnalyzerRun["diagnostics"]>();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: bases.length - 1 }), fc.subarray(paths, { minLength: 1, maxLength: 30 }), async (base, subset) => {
+        if (!plain.has(base)) plain.set(base, (await analyze(bases[base]!(), PROD)).diagnostics);
+        const valid = subset.filter(([index, ...keys]) => pathExists(bases[base]!(), index, keys));
+        const run = await analyze(replaced(bases[base]!(), valid, (value) => ({ [SIG_KEY]: SECRET_SIG, value })), PROD);
+        expect(run.diagnostics).toEqual(plain.get(base));
+      }),
+      { seed: 9, numRuns: 10 },
+    );
+  }, 300_000);
+});
+
+/** Whether a value path exists in this stack (variants remove or add resources and keys). */
+function pathExists(stack: readonly RegisteredResource[], index: number, keys: readonly (string | number)[]): boolean {
+  let current: unknown = stack[index]?.inputs;
+  for (const key of keys) {
+    if (typeof current !== "object" || current === null || !(key in current)) return false;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return true;
+}
+
 describe("the dev stack's program under mocks", () => {
   let resources: ReturnType<typeof toAnalyzerResources>;
   beforeAll(async () => {
@@ -162,11 +209,19 @@ describe("the dev stack's program under mocks", () => {
     expect(JSON.stringify(resources)).toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
   });
 
-  it("passes dev.json with nothing mandatory, and prod.json's non-economic policies with no findings", async () => {
+  it("passes dev.json with nothing mandatory, and prod.json's non-economic policies with nothing but preview advisories", async () => {
     const dev = await session.analyze({ stack: "dev", resources, policyConfig: DEV });
     expect(blockingDiagnostics(dev)).toEqual([]);
     const prod = await session.analyze({ stack: "dev", resources, policyConfig: PROD });
-    expect(prod.diagnostics.filter((d) => d.policyName !== "inference-break-even")).toEqual([]);
+    const nonEconomic = prod.diagnostics.filter((d) => d.policyName !== "inference-break-even");
+    // Policy documents that interpolate ARNs are unknown at preview: explicit advisories, never refusals.
+    const preview = nonEconomic.filter((d) => d.message.includes("cannot verify during preview"));
+    expect(preview.every((d) => d.enforcementLevel === "advisory" && !d.downgradedMandatory)).toBe(true);
+    // The dev stack's Kubernetes version is judged by the pack's dated EKS table, today.
+    const version = String(resources.find((r) => r.type === "aws:eks/cluster:Cluster")?.properties.version);
+    const status = eksVersionSupport(version, new Date()).status;
+    const versionChecks = status === "standard" ? [] : ["cluster-hardening/kubernetes-version"];
+    expect(nonEconomic.filter((d) => !preview.includes(d)).map((d) => checkOf(d.message))).toEqual(versionChecks);
     // The checks ran on the program's GPU workloads, not "not applicable" to an empty stack.
     const ran = RULES.map((r) => r.name).filter((name) => !prod.notApplicable.some((n) => n.policyName === name));
     expect(ran).toEqual(expect.arrayContaining(["queue-depth-autoscaling", "gpu-scheduling", "tenant-isolation", "pod-sandboxing", "cluster-hardening", "cost-allocation-tags"]));

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { clusterHardening } from "../../policies/rules/cluster-hardening";
 import { compliantStack, inputsOf, setPath } from "../fixtures/resources/compliant-stack";
+import { VERSION_DAY } from "../fixtures/resources/variants";
 import { evaluate, violated } from "./helpers";
 import { describePolicyCases } from "./policy-cases";
 
-describePolicyCases(clusterHardening);
+describePolicyCases(clusterHardening, { today: VERSION_DAY });
 
 const CLUSTER = "aws:eks/cluster:Cluster";
 

@@ -36,6 +36,12 @@ describe("rule coverage", () => {
     expect(missing.map((v) => v.what)).toEqual([]);
   });
 
+  it("docs/policies.md lists every check, and only those", () => {
+    const docs = fs.readFileSync(path.resolve(__dirname, "../../docs/policies.md"), "utf8");
+    const listed = [...docs.matchAll(/^\| `([a-z-]+\/[a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(checks(() => true).map(([c]) => c).sort());
+  });
+
   it("one file per rule, named after the policy", () => {
     const dir = path.resolve(__dirname, "../../policies/rules");
     const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "all.ts").map((f) => f.slice(0, -3));

@@ -8,7 +8,8 @@ import type { z } from "zod";
 import { SECRET_SIG, SIG_KEY } from "../../infra/policy/analyzer";
 import { toAnalyzerResources, type RegisteredResource } from "../../infra/policy/resources";
 import type { RuleResult } from "../../policies/rules/internal/findings";
-import { runRule, type RuleDefinition } from "../../policies/rules/internal/rule";
+import { runRule, runRuleOnView, type RuleDefinition } from "../../policies/rules/internal/rule";
+import { stackViewOf } from "../../policies/rules/internal/stack";
 import { STACK } from "../fixtures/resources/compliant-stack";
 
 function unwrapSecrets(value: unknown): unknown {
@@ -24,7 +25,18 @@ function unwrapSecrets(value: unknown): unknown {
 const proxied = (properties: Record<string, unknown>) => unknownCheckingProxy(unwrapSecrets(properties)) as Record<string, unknown>;
 
 export function evaluate(rule: RuleDefinition<z.ZodObject>, stack: readonly RegisteredResource[], config: Record<string, unknown> = {}): RuleResult {
-  const resources = toAnalyzerResources(stack, { stack: STACK }).map((r) => ({
+  return runRule(rule, engineResources(stack), config);
+}
+
+/** Every rule over one snapshot of the stack (what the engine does, without re-reading the proxies per rule). */
+export function evaluateAll(rules: readonly RuleDefinition<z.ZodObject>[], stack: readonly RegisteredResource[], configs: Readonly<Record<string, Record<string, unknown>>> = {}): RuleResult[] {
+  const view = stackViewOf(engineResources(stack));
+  return rules.map((rule) => runRuleOnView(rule, view, configs[rule.name] ?? {}));
+}
+
+/** The stack as `@pulumi/policy` hands it to a stack policy: engine-encoded, secrets unwrapped, behind the unknown-checking proxy. */
+function engineResources(stack: readonly RegisteredResource[]) {
+  return toAnalyzerResources(stack, { stack: STACK }).map((r) => ({
     urn: r.urn,
     type: r.type,
     name: r.name,
@@ -32,7 +44,6 @@ export function evaluate(rule: RuleDefinition<z.ZodObject>, stack: readonly Regi
     ...(r.parent !== undefined ? { parent: { urn: r.parent } } : {}),
     ...(r.provider !== undefined ? { provider: { urn: r.provider.urn, props: proxied(r.provider.properties) } } : {}),
   }));
-  return runRule(rule, resources, config);
 }
 
 /** Distinct check ids of the violations, sorted. */

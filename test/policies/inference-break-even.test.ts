@@ -23,7 +23,7 @@ describe("inference-break-even: what a reviewer reads", () => {
     const waived = VARIANTS.find((v) => v.check === "inference-break-even/waived")!;
     const findings = evaluate(inferenceBreakEven, waived.build(), waived.config).findings;
     expect(findings.map((f) => f.kind)).toEqual(["advisory"]);
-    expect(findings[0]!.message).toContain("Waived until 2027-01-31: pilot: measuring real latency");
+    expect(findings[0]!.message).toContain("Waived until 2027-01-31 for up to 90% owned share: pilot: measuring real latency");
   });
 
   it("raises the bar with the margin of safety: a margin large enough refuses the compliant stack", () => {

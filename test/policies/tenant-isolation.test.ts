@@ -36,12 +36,6 @@ describe("tenant-isolation", () => {
     expect(unverified(result)).toEqual(["tenant-isolation/pod-security-restricted"]);
   });
 
-  it("a quota on limits.nvidia.com/gpu also caps GPUs", () => {
-    const stack = compliantStack();
-    setPath(inputsOf(stack, "kubernetes:core/v1:ResourceQuota", "team-a-gpu-quota"), ["spec", "hard"], { "limits.nvidia.com/gpu": 4 });
-    expect(violated(evaluate(tenantIsolation, stack))).toEqual([]);
-  });
-
   it("a namespace labelled as a tenant is checked before it serves anything", () => {
     const stack = compliantStack().filter((r) => r.type !== "kubernetes:apps/v1:Deployment" && r.type !== "kubernetes:keda.sh/v1alpha1:ScaledJob");
     expect(violated(evaluate(tenantIsolation, stack))).toEqual([]);

@@ -1,3 +1,5 @@
+import { UnknownRead } from "./values";
+
 /**
  * What a rule concludes, before any of it reaches the engine. Rules are pure functions from a
  * StackView and their config to a RuleResult, so they are tested without the analyzer.
@@ -63,6 +65,20 @@ export class Findings {
       urn,
       message: `cannot verify during preview: ${what} reads \`${path}\`, which is unknown until the update; the check runs again on \`pulumi up\`.`,
     });
+  }
+
+  /**
+   * Run one check on one resource. A value the check reads through the readers of `values.ts` that
+   * is unknown at preview ends the check with its "cannot verify" advisory (naming the check and
+   * the property); findings the check made before from known values stand.
+   */
+  check(check: string, urn: string, what: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      if (!(error instanceof UnknownRead)) throw error;
+      this.unverified(check, urn, what, error.unknown.path);
+    }
   }
 
   result(notApplicable?: string): RuleResult {

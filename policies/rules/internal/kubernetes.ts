@@ -4,7 +4,7 @@
  * PodDisruptionBudget, namespace, quota, node pool).
  */
 import { describe, namespaceOf, objectName, type ResourceView, type StackView } from "./stack";
-import { asArray, asCount, asRecord, asString, at, isRecord, isUnknown, stringMap, Unknown, type Plain, type PlainRecord } from "./values";
+import { asArray, asCount, asRecord, asString, at, entryOf, isRecord, known, stringMap, Unknown, UnknownRead, type Plain, type PlainRecord } from "./values";
 
 export const TYPES = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -32,7 +32,9 @@ export interface Workload {
   readonly kind: "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ScaledJob";
   /** Property path of the pod template, for messages. */
   readonly templatePath: string;
+  /** The pod spec; reading it throws `UnknownRead` when the template or its spec is unknown. */
   readonly podSpec: PlainRecord;
+  /** The pod template's labels; reading them throws `UnknownRead` when unknown. */
   readonly podLabels: PlainRecord;
   readonly namespace: string | Unknown;
 }
@@ -51,8 +53,13 @@ export function workloadsOf(view: StackView): Workload[] {
       resource,
       kind,
       templatePath: template.join("."),
-      podSpec: asRecord(at(resource.props, ...template, "spec")),
-      podLabels: asRecord(at(resource.props, ...template, "metadata", "labels")),
+      // Getters: an unknown template is read (and reported) by the check that needs it, never as an empty pod.
+      get podSpec() {
+        return asRecord(at(resource.props, ...template, "spec"));
+      },
+      get podLabels() {
+        return asRecord(at(resource.props, ...template, "metadata", "labels"));
+      },
       namespace: namespaceOf(resource),
     })),
   );
@@ -71,37 +78,63 @@ export function containersOf(workload: Workload): ContainerRef[] {
   for (const field of ["initContainers", "containers"] as const) {
     asArray(workload.podSpec[field]).forEach((container, i) => {
       const record = asRecord(container);
-      const name = asString(record.name);
-      out.push({ container: record, path: `${workload.templatePath}.spec.${field}[${i}]`, label: name !== undefined ? `"${name}"` : `#${i}` });
+      const name = record.name;
+      out.push({ container: record, path: `${workload.templatePath}.spec.${field}[${i}]`, label: typeof name === "string" ? `"${name}"` : `#${i}` });
     });
   }
   return out;
 }
 
-/** GPUs one pod asks for: the sum of its containers' `nvidia.com/gpu` limits (requests when no limit). */
-export function gpusPerPod(workload: Workload): number | Unknown {
-  let total = 0;
-  for (const { container, path } of containersOf(workload)) {
-    const limit = at(container, "resources", "limits", GPU_RESOURCE);
-    const request = at(container, "resources", "requests", GPU_RESOURCE);
-    const value = limit !== undefined ? limit : request;
-    const count = asCount(value);
-    if (count instanceof Unknown) return new Unknown(`${path}.resources.limits["${GPU_RESOURCE}"]`);
-    total += count ?? 0;
+/** A container's GPUs: its `nvidia.com/gpu` limit, its request when no limit. */
+export function containerGpus(container: PlainRecord): number {
+  const limit = at(container, "resources", "limits", GPU_RESOURCE);
+  const value = limit !== undefined ? limit : at(container, "resources", "requests", GPU_RESOURCE);
+  return asCount(value) ?? 0;
+}
+
+/** GPUs one pod asks for: the sum of its containers' `nvidia.com/gpu` limits (requests when no limit). Throws `UnknownRead`. */
+export function gpusPerPod(workload: Workload): number {
+  return containersOf(workload).reduce((total, { container }) => total + containerGpus(container), 0);
+}
+
+/**
+ * Whether the workload is a GPU workload: it asks for GPUs, or tolerates GPU nodes. `Unknown` when
+ * that depends on an unknown value (an unknown pod template is not a CPU workload).
+ */
+export function gpuDemand(workload: Workload): boolean | Unknown {
+  let unknown: Unknown | undefined;
+  try {
+    if (gpusPerPod(workload) > 0) return true;
+  } catch (error) {
+    if (!(error instanceof UnknownRead)) throw error;
+    unknown = error.unknown;
   }
-  return total;
+  try {
+    if (asArray(workload.podSpec.tolerations).some((t) => asString(at(t, "key")) === GPU_RESOURCE)) return true;
+  } catch (error) {
+    if (!(error instanceof UnknownRead)) throw error;
+    unknown ??= error.unknown;
+  }
+  return unknown ?? false;
 }
 
-/** Whether the workload is a GPU workload: it asks for GPUs, or tolerates/selects GPU nodes. */
-export function isGpuWorkload(workload: Workload): boolean {
-  const gpus = gpusPerPod(workload);
-  if (isUnknown(gpus) || gpus > 0) return true;
-  const tolerations = asArray(workload.podSpec.tolerations);
-  return tolerations.some((t) => asString(at(t, "key")) === GPU_RESOURCE);
+/** A workload that is, or may be, a GPU workload. */
+export interface GpuWorkload extends Workload {
+  /** `true`, or the unknown that decides whether it is one. */
+  readonly gpu: true | Unknown;
 }
 
-export function gpuWorkloadsOf(view: StackView): Workload[] {
-  return workloadsOf(view).filter(isGpuWorkload);
+/** Workloads that are GPU workloads, and those that may be (their GPU demand is unknown at preview). */
+export function gpuWorkloadsOf(view: StackView): GpuWorkload[] {
+  return workloadsOf(view).flatMap((workload) => {
+    const gpu = gpuDemand(workload);
+    return gpu === false ? [] : [Object.defineProperty(Object.create(workload) as GpuWorkload, "gpu", { value: gpu, enumerable: true })];
+  });
+}
+
+/** Throws `UnknownRead` when it is not known whether the workload is a GPU workload: a GPU check on it cannot decide. */
+export function requireGpu(workload: GpuWorkload): void {
+  known(workload.gpu);
 }
 
 /** Node labels a NodePool's nodes carry: its template labels plus `karpenter.sh/nodepool: <name>`. */
@@ -113,7 +146,6 @@ export function nodePoolLabels(pool: ResourceView): ReadonlyMap<string, string |
 }
 
 export type PoolSelection =
-  | { readonly kind: "unknown"; readonly unknown: Unknown }
   /** No nodeSelector or required node affinity names a pool. */
   | { readonly kind: "none" }
   /** The NodePools of this stack whose nodes satisfy the workload's `nodeSelector` (maybe none). */
@@ -122,15 +154,14 @@ export type PoolSelection =
 /**
  * The GPU node pool(s) a workload can land on: NodePools of the stack whose node labels (template
  * labels and `karpenter.sh/nodepool`) satisfy every pool-identifying entry of its `nodeSelector`.
+ * Throws `UnknownRead` when the selector, or a pool label it is matched against, is unknown.
  */
 export function selectedNodePools(view: StackView, workload: Workload): PoolSelection {
-  const selectorValue = at(workload.podSpec, "nodeSelector");
-  if (isUnknown(selectorValue)) return { kind: "unknown", unknown: selectorValue };
-  const selector = new Map(stringMap(selectorValue));
+  const selectorMap = stringMap(at(workload.podSpec, "nodeSelector"));
+  const selector = new Map<string, string>();
+  for (const key of selectorMap.keys()) selector.set(key, entryOf(selectorMap, key) as string);
   const affinityPool = poolFromAffinity(workload);
-  if (isUnknown(affinityPool)) return { kind: "unknown", unknown: affinityPool };
   if (affinityPool !== undefined && !selector.has(NODEPOOL_LABEL)) selector.set(NODEPOOL_LABEL, affinityPool);
-  for (const value of selector.values()) if (isUnknown(value)) return { kind: "unknown", unknown: value };
   const pools = view.ofType(TYPES.nodePool);
   const poolKeys = new Set<string>([NODEPOOL_LABEL]);
   for (const pool of pools) for (const key of nodePoolLabels(pool).keys()) poolKeys.add(key);
@@ -140,48 +171,43 @@ export function selectedNodePools(view: StackView, workload: Workload): PoolSele
   if (identifying.length === 0) return { kind: "none" };
   const matching = pools.filter((pool) => {
     const labels = nodePoolLabels(pool);
-    return identifying.every(([key, value]) => labels.get(key) === value);
+    return identifying.every(([key, value]) => entryOf(labels, key) === value);
   });
   return { kind: "selected", pools: matching, byNodePoolLabel: selector.has(NODEPOOL_LABEL) };
 }
 
-function poolFromAffinity(workload: Workload): string | Unknown | undefined {
+function poolFromAffinity(workload: Workload): string | undefined {
   const terms = at(workload.podSpec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms");
-  if (isUnknown(terms)) return terms;
   for (const term of asArray(terms)) {
     for (const expression of asArray(at(term, "matchExpressions"))) {
       if (asString(at(expression, "key")) !== NODEPOOL_LABEL || asString(at(expression, "operator")) !== "In") continue;
       const values = asArray(at(expression, "values"));
-      if (values.length === 1) return isUnknown(values[0]) ? (values[0] as Unknown) : asString(values[0]);
+      if (values.length === 1) return asString(values[0]);
     }
   }
   return undefined;
 }
 
-/** Same namespace (unknown namespaces never match). */
+/** Same namespace; throws `UnknownRead` when either is unknown. */
 export function sameNamespace(a: string | Unknown, b: string | Unknown): boolean {
-  return typeof a === "string" && typeof b === "string" && a === b;
+  return known(a) === known(b);
 }
 
 /**
- * Whether a label selector (`matchLabels` / `matchExpressions`) selects pods with these labels.
- * `Unknown` when the answer depends on an unknown; an empty selector selects everything.
+ * Whether a label selector (`matchLabels` / `matchExpressions`) selects pods with these labels;
+ * throws `UnknownRead` when the answer depends on an unknown. An empty selector selects everything.
  */
-export function selectorMatches(selector: Plain | undefined, labels: PlainRecord): boolean | Unknown {
-  if (isUnknown(selector)) return selector;
+export function selectorMatches(selector: Plain | undefined, labels: PlainRecord): boolean {
+  known(selector);
   const podLabels = stringMap(labels);
   for (const [key, wanted] of stringMap(at(selector, "matchLabels"))) {
-    const actual = podLabels.get(key);
-    if (isUnknown(wanted)) return wanted;
-    if (isUnknown(actual)) return actual;
-    if (actual !== wanted) return false;
+    if (entryOf(podLabels, key) !== known(wanted)) return false;
   }
   for (const expression of asArray(at(selector, "matchExpressions"))) {
     const key = asString(at(expression, "key")) ?? "";
     const operator = asString(at(expression, "operator"));
     const values = asArray(at(expression, "values")).map(asString);
-    const actual = podLabels.get(key);
-    if (isUnknown(actual)) return actual;
+    const actual = entryOf(podLabels, key);
     const ok =
       operator === "In"
         ? actual !== undefined && values.includes(actual)
@@ -197,15 +223,17 @@ export function selectorMatches(selector: Plain | undefined, labels: PlainRecord
   return true;
 }
 
-/** Resources of `type` in the workload's namespace whose `scaleTargetRef`-style reference names the workload. */
+/**
+ * Resources of `type` in the workload's namespace whose `scaleTargetRef`-style reference names the
+ * workload. Throws `UnknownRead` when the workload's name or namespace, or a candidate's, is unknown.
+ */
 export function targetingWorkload(view: StackView, workload: Workload, types: readonly string[], refPath: readonly string[]): ResourceView[] {
-  const name = objectName(workload.resource);
-  if (typeof name !== "string") return [];
+  const name = known(objectName(workload.resource));
   return view.ofType(...types).filter((candidate) => {
-    if (!sameNamespace(namespaceOf(candidate), workload.namespace)) return false;
     const ref = at(candidate.props, ...refPath);
     const kind = asString(at(ref, "kind")) ?? "Deployment";
-    return asString(at(ref, "name")) === name && kind === workload.kind;
+    if (asString(at(ref, "name")) !== name || kind !== workload.kind) return false;
+    return sameNamespace(namespaceOf(candidate), workload.namespace);
   });
 }
 
@@ -217,12 +245,16 @@ export function hpasOf(view: StackView, workload: Workload): ResourceView[] {
   return targetingWorkload(view, workload, TYPES.hpa, ["spec", "scaleTargetRef"]);
 }
 
-/** The Namespace resource declaring `name`, if this stack declares it. */
+/** The Namespace resource declaring `name`, if this stack declares it; throws `UnknownRead` when a Namespace's name is unknown and none matched. */
 export function namespaceResource(view: StackView, name: string): ResourceView | undefined {
-  return view.ofType(TYPES.namespace).find((ns) => objectName(ns) === name);
+  const namespaces = view.ofType(TYPES.namespace);
+  const found = namespaces.find((ns) => objectName(ns) === name);
+  if (found !== undefined) return found;
+  for (const ns of namespaces) known(objectName(ns));
+  return undefined;
 }
 
-/** Objects of a type in a namespace (unknown namespaces excluded). */
+/** Objects of a type in a namespace; throws `UnknownRead` when one's namespace is unknown. */
 export function inNamespace(view: StackView, type: string, namespace: string): ResourceView[] {
   return view.ofType(type).filter((r) => sameNamespace(namespaceOf(r), namespace));
 }
@@ -234,3 +266,4 @@ export function workloadLabel(workload: Workload): string {
 export function isRecordValue(value: Plain | undefined): value is PlainRecord {
   return isRecord(value);
 }
+

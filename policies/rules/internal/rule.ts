@@ -9,6 +9,7 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { z } from "zod";
 import type { RuleResult } from "./findings";
 import { stackViewOf, type StackView } from "./stack";
+import { UnknownRead } from "./values";
 
 export interface RuleDefinition<S extends z.ZodObject> {
   /** Stable kebab-case id; users reference it in policy config files. */
@@ -62,13 +63,26 @@ export function describeConfigIssues(error: z.ZodError): string {
  * violation of check `<policy>/config` (naming key paths, never values), not an exception.
  */
 export function runRule<S extends z.ZodObject>(rule: RuleDefinition<S>, resources: Parameters<typeof stackViewOf>[0], rawConfig: unknown): RuleResult {
+  return runRuleOnView(rule, stackViewOf(resources), rawConfig);
+}
+
+/** `runRule` over a view already snapshotted (several rules can share one). */
+export function runRuleOnView<S extends z.ZodObject>(rule: RuleDefinition<S>, view: StackView, rawConfig: unknown): RuleResult {
   const parsed = rule.config.safeParse(rawConfig);
   if (!parsed.success) {
     return {
       findings: [{ kind: "violation", check: `${rule.name}/config`, urn: "", message: `invalid policy config for "${rule.name}": ${describeConfigIssues(parsed.error)}. Fix the policy config file.` }],
     };
   }
-  return rule.evaluate(stackViewOf(resources), parsed.data);
+  try {
+    return rule.evaluate(view, parsed.data);
+  } catch (error) {
+    // A read outside any check's scope (a rule bug, caught by the unknown-value property tests): still never a refusal.
+    if (!(error instanceof UnknownRead)) throw error;
+    return {
+      findings: [{ kind: "unverified", check: `${rule.name}/*`, urn: "", message: `${UNVERIFIED_PREFIX}: "${rule.name}" reads \`${error.unknown.path}\`, which is unknown until the update; its checks run again on \`pulumi up\`.` }],
+    };
+  }
 }
 
 export function toPolicy<S extends z.ZodObject>(rule: RuleDefinition<S>): StackValidationPolicy {

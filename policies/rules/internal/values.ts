@@ -24,6 +24,8 @@ export class Unknown {
   constructor(
     /** Dotted property path, for messages (never the value: there is none). */
     readonly path: string,
+    /** Set when this stands for a property below an unknown value: even whether it is present is unknown. */
+    readonly belowUnknown = false,
   ) {}
 }
 
@@ -84,7 +86,7 @@ export function at(value: Plain | undefined, ...path: readonly (string | number)
   let current: Plain | undefined = value;
   for (const key of path) {
     if (current === undefined || current === null) return undefined;
-    if (current instanceof Unknown) return current;
+    if (current instanceof Unknown) return current.belowUnknown ? current : new Unknown(current.path, true);
     if (typeof key === "number") {
       if (!Array.isArray(current)) return undefined;
       current = (current as readonly Plain[])[key];
@@ -96,30 +98,78 @@ export function at(value: Plain | undefined, ...path: readonly (string | number)
   return current === null ? undefined : current;
 }
 
+/**
+ * The one way a rule reads a value that may be unknown. Every reader below returns the known value
+ * or throws `UnknownRead` carrying the unknown's path; `Findings.check` runs each check and turns
+ * that throw into the check's "cannot verify" advisory, naming the check and the property. So an
+ * unknown is never read as absent, empty or false: it can neither refuse nor pass a check.
+ */
+export class UnknownRead extends Error {
+  constructor(readonly unknown: Unknown) {
+    super(`unknown at preview: ${unknown.path || "(resource)"}`);
+  }
+}
+
+/** A value that is either known (`T`) or an explicit `Unknown`. */
+export type Known<T> = T | Unknown;
+
+/** The known value; throws `UnknownRead` when it is unknown. */
+export function known<T>(value: Known<T>): T {
+  if (value instanceof Unknown) throw new UnknownRead(value);
+  return value;
+}
+
+/** A string; `undefined` when absent or not a string. */
 export function asString(value: Plain | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
+  return typeof known(value) === "string" ? (value as string) : undefined;
 }
 
+/** A list; `[]` when absent or not a list. Its entries may still be unknown: read them with these readers too. */
 export function asArray(value: Plain | undefined): readonly Plain[] {
-  return Array.isArray(value) ? (value as readonly Plain[]) : [];
+  return Array.isArray(known(value)) ? (value as readonly Plain[]) : [];
 }
 
+/** An object; `{}` when absent or not an object. */
 export function asRecord(value: Plain | undefined): PlainRecord {
-  return isRecord(value) ? value : {};
+  return isRecord(known(value)) ? (value as PlainRecord) : {};
+}
+
+/** `true`/`false`; `undefined` when absent. Kubernetes booleans sometimes arrive as strings. */
+export function asFlag(value: Plain | undefined): boolean | undefined {
+  const v = known(value);
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string" && (v === "true" || v === "false")) return v === "true";
+  return undefined;
+}
+
+/** A finite number from a number or a decimal string; `undefined` when absent or not a number. */
+export function asNumber(value: Plain | undefined): number | undefined {
+  const v = known(value);
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Whether a value is set. An unknown value is set (its value is what is unknown, not its
+ * presence); a property below an unknown object may or may not be: that throws `UnknownRead`.
+ */
+export function isPresent(value: Plain | undefined): boolean {
+  if (value instanceof Unknown && value.belowUnknown) throw new UnknownRead(value);
+  return value !== undefined && value !== null;
 }
 
 /**
  * A whole, non-negative count from a number or a Kubernetes quantity string ("4"); `undefined`
- * when absent or not a plain count, `Unknown` when unknown.
+ * when absent or not a plain count.
  */
-export function asCount(value: Plain | undefined): number | Unknown | undefined {
-  if (value instanceof Unknown) return value;
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
-  if (typeof value === "string" && /^\d+$/.test(value.trim())) return Number(value.trim());
+export function asCount(value: Plain | undefined): number | undefined {
+  const v = known(value);
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
+  if (typeof v === "string" && /^\d+$/.test(v.trim())) return Number(v.trim());
   return undefined;
 }
 
-/** String map (labels, annotations, tags); unknown entries kept as `Unknown`. */
+/** String map (labels, annotations, tags); entries that are unknown are kept as `Unknown` (read them with `entryOf`). */
 export function stringMap(value: Plain | undefined): ReadonlyMap<string, string | Unknown> {
   const out = new Map<string, string | Unknown>();
   for (const [key, entry] of Object.entries(asRecord(value))) {
@@ -128,4 +178,20 @@ export function stringMap(value: Plain | undefined): ReadonlyMap<string, string 
     else if (typeof entry === "number" || typeof entry === "boolean") out.set(key, String(entry));
   }
   return out;
+}
+
+/** One entry of a string map; throws `UnknownRead` when that entry is unknown. */
+export function entryOf(map: ReadonlyMap<string, string | Unknown>, key: string): string | undefined {
+  const value = map.get(key);
+  return value === undefined ? undefined : known(value);
+}
+
+/** `read()`'s result, or the `Unknown` it ran into: for a check that weighs several values before deciding. */
+export function attempt<T>(read: () => T): Known<T> {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof UnknownRead) return error.unknown;
+    throw error;
+  }
 }

@@ -10,10 +10,10 @@ import { workloadProfileSchema, type WorkloadProfile } from "../../economics/sch
 import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
 import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, DEFAULT_REQUESTS_PER_BATCH_FILE, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
 import { declaredColdStart } from "./cold-start";
-import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
+import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type GpuWorkload, type Workload } from "./kubernetes";
 import { routeForAlias } from "./routes";
 import type { ResourceView, StackView } from "./stack";
-import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
+import { asArray, asCount, asString, at, isUnknown, Unknown, UnknownRead, type Plain } from "./values";
 
 /** KEDA's defaults when a ScaledObject/ScaledJob leaves a field out (keda.sh docs, ScaledObject spec). */
 export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldownPeriodSeconds: 300 } as const;
@@ -21,7 +21,7 @@ export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldow
 export const HPA_DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 300;
 
 export type FactsResult =
-  | { readonly kind: "facts"; readonly facts: WorkloadFacts }
+  | { readonly kind: "facts"; readonly facts: WorkloadFacts; readonly pricingMismatch?: string }
   /** A value the gate needs is unknown at preview. */
   | { readonly kind: "unknown"; readonly what: string; readonly path: string }
   /** The resources do not say enough, or say it wrongly: a violation with this message. */
@@ -46,26 +46,50 @@ export function readProfile(workload: Workload): { profile: WorkloadProfile } | 
   return { profile: parsed.data };
 }
 
-function instanceTypesAndCapacity(pool: ResourceView): { instanceTypes: string[]; capacityType: CapacityType } | Unknown {
+/** Karpenter's capacity type when a NodePool has no `karpenter.sh/capacity-type` requirement (karpenter.sh docs, NodePools: requirements). */
+const KARPENTER_DEFAULT_CAPACITY_TYPES: readonly string[] = ["on-demand"];
+
+interface PoolShape {
+  readonly instanceTypes: string[];
+  readonly capacityType: CapacityType;
+  /** Set when the pricing annotation claims what the pool's requirements do not allow: a violation with this message. */
+  readonly pricingMismatch?: string;
+}
+
+/** Whether a declared pricing agrees with the capacity types Karpenter may launch. */
+function pricingAllowed(pricing: CapacityType, allowed: readonly string[]): boolean {
+  if (pricing === "spot") return allowed.every((type) => type === "spot");
+  if (pricing === "on-demand") return allowed.includes("on-demand");
+  // A commitment (savings plan, reserved instance) covers on-demand capacity; Karpenter v1.3+ also has `reserved`.
+  return allowed.includes("on-demand") || allowed.includes("reserved");
+}
+
+function instanceTypesAndCapacity(pool: ResourceView): PoolShape | Unknown {
   const requirements = at(pool.props, "spec", "template", "spec", "requirements");
   if (isUnknown(requirements)) return requirements;
   let instanceTypes: string[] = [];
-  let capacityTypes: string[] = [];
+  let capacityTypes: string[] | undefined;
   for (const requirement of asArray(requirements)) {
-    const key = asString(at(requirement, "key"));
+    const key = at(requirement, "key");
+    const operator = at(requirement, "operator");
     const values = at(requirement, "values");
-    if (isUnknown(values)) return values;
+    for (const value of [key, operator, values]) if (isUnknown(value)) return value;
     const strings = asArray(values).map(asString).filter((v): v is string => v !== undefined);
-    if (key === "node.kubernetes.io/instance-type" && asString(at(requirement, "operator")) === "In") instanceTypes = strings;
-    if (key === "karpenter.sh/capacity-type" && asString(at(requirement, "operator")) === "In") capacityTypes = strings;
+    if (key === "node.kubernetes.io/instance-type" && operator === "In") instanceTypes = strings;
+    if (key === "karpenter.sh/capacity-type" && operator === "In") capacityTypes = strings;
   }
-  // A commitment (savings plan, reserved instance) is priced as declared; Karpenter sees on-demand.
+  const allowed = capacityTypes ?? KARPENTER_DEFAULT_CAPACITY_TYPES;
+  // When several capacity types are allowed, price the dearest: the gate must not be optimistic.
+  const dearest: CapacityType = allowed.length === 0 || allowed.includes("on-demand") ? "on-demand" : allowed.includes("reserved") ? "reserved" : "spot";
   const pricing = at(pool.props, "metadata", "annotations", CAPACITY_PRICING_ANNOTATION);
   if (isUnknown(pricing)) return pricing;
-  if (pricing === "reserved" || pricing === "spot" || pricing === "on-demand") return { instanceTypes, capacityType: pricing };
-  // When several capacity types are allowed, price the dearest: the gate must not be optimistic.
-  const capacityType: CapacityType = capacityTypes.length === 0 || capacityTypes.includes("on-demand") ? "on-demand" : capacityTypes.includes("reserved") ? "reserved" : "spot";
-  return { instanceTypes, capacityType };
+  if (pricing === undefined) return { instanceTypes, capacityType: dearest };
+  if ((pricing === "reserved" || pricing === "spot" || pricing === "on-demand") && pricingAllowed(pricing, allowed)) return { instanceTypes, capacityType: pricing };
+  return {
+    instanceTypes,
+    capacityType: dearest,
+    pricingMismatch: `runs in NodePool "${pool.name}", whose \`${CAPACITY_PRICING_ANNOTATION}\` annotation claims pricing its requirements do not allow (karpenter.sh/capacity-type ${allowed.join(", ") || "none"}): the gate prices it ${dearest}. Make the annotation agree with the pool's capacity types.`,
+  };
 }
 
 function count(value: Plain | undefined, fallback: number): number | Unknown {
@@ -119,8 +143,20 @@ function envValue(workload: Workload, name: string): Plain | undefined {
   return undefined;
 }
 
-/** WorkloadFacts of one GPU workload, or why they cannot be had. */
-export function workloadFactsOf(view: StackView, workload: Workload): FactsResult {
+/** WorkloadFacts of one GPU workload, or why they cannot be had; an unknown fact is `unknown`, never a guess. */
+export function workloadFactsOf(view: StackView, workload: GpuWorkload): FactsResult {
+  try {
+    const result = readFacts(view, workload);
+    // A workload that may not be a GPU workload at all is not wrong for lacking what the gate needs.
+    if (result.kind === "invalid" && isUnknown(workload.gpu)) return { kind: "unknown", what: "whether it is a GPU workload", path: workload.gpu.path };
+    return result;
+  } catch (error) {
+    if (!(error instanceof UnknownRead)) throw error;
+    return { kind: "unknown", what: "a fact the gate reads", path: error.unknown.path };
+  }
+}
+
+function readFacts(view: StackView, workload: GpuWorkload): FactsResult {
   const read = readProfile(workload);
   if ("missing" in read) {
     return { kind: "invalid", check: "profile-missing", message: `has no \`${WORKLOAD_PROFILE_ANNOTATION}\` annotation: the gate cannot model its traffic` };
@@ -133,9 +169,7 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   const profile = route.kind === "route" ? atOwnedShare(read.profile, route.route.ownedPercent) : read.profile;
 
   const gpus = gpusPerPod(workload);
-  if (isUnknown(gpus)) return { kind: "unknown", what: "the GPU count", path: gpus.path };
   const selection = selectedNodePools(view, workload);
-  if (selection.kind === "unknown") return { kind: "unknown", what: "the node pool", path: selection.unknown.path };
   const pool = selection.kind === "selected" ? selection.pools[0] : undefined;
   if (pool === undefined) return { kind: "invalid", check: "unpriceable", message: "selects no NodePool of this stack: the gate cannot price its GPUs" };
   const shape = instanceTypesAndCapacity(pool);
@@ -145,7 +179,6 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   }
 
   const declared = declaredColdStart(workload);
-  if (declared !== undefined && "unknown" in declared) return { kind: "unknown", what: "the cold start", path: declared.unknown.path };
   let coldStartSeconds: number;
   try {
     coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(workloadWeightGiB(profile));
@@ -158,6 +191,7 @@ export function workloadFactsOf(view: StackView, workload: Workload): FactsResul
   if (isUnknown(autoscaler)) return { kind: "unknown", what: "the replica bounds", path: autoscaler.path };
   return {
     kind: "facts",
+    ...(shape.pricingMismatch !== undefined ? { pricingMismatch: shape.pricingMismatch } : {}),
     facts: {
       profile,
       instanceTypes: shape.instanceTypes,
