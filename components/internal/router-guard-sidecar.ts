@@ -40,6 +40,8 @@ export function guardContainer(workload: string, limit: AdmissionLimit, enginePo
       { name: "GUARD_QUEUE_ALLOWANCE", value: String(limit.queueAllowance) },
       { name: "GUARD_LISTEN_PORT", value: String(GUARD_PORT) },
       { name: "GUARD_ENGINE_PORT", value: String(enginePort) },
+      // It runs in a GPU pod without a GPU limit: the NVIDIA runtime must expose no GPU to it.
+      { name: "NVIDIA_VISIBLE_DEVICES", value: "void" },
     ],
     resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "128Mi" } },
     volumeMounts: [{ name: configMapVolume, mountPath: MOUNT, readOnly: true }],

@@ -16,7 +16,7 @@ import type { WorkloadEvaluation } from "../../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValues, parseStackConfig, type StackConfig } from "../config";
 import { withResolvedEconomics } from "../economics-source";
 import { evaluateStack } from "../stack-economics";
-import { EXIT, resolveStackFile, runCli, runCommand, UsageError } from "./common";
+import { EXIT, ExternalError, resolveStackFile, runCli, runCommand, UsageError } from "./common";
 
 /** Relative slack between `total_token_throughput` and (input + output tokens) ÷ duration: vLLM computes one from the others. */
 const THROUGHPUT_CONSISTENCY = 0.005;
@@ -114,12 +114,12 @@ export async function measuredPeakFromPrometheus(url: string, workload: string, 
     body = await response.json();
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   } catch (error) {
-    throw new Error(`--prometheus ${url}: the query failed (${(error as Error).message}); nothing was written`);
+    throw new ExternalError(`--prometheus ${url}: the query failed (${(error as Error).message}); nothing was written`);
   }
   const data = (body as { status?: string; data?: { result?: { value?: [number, string] }[] } }).data;
   const values = (data?.result ?? []).map((r) => Number(r.value?.[1])).filter((v) => Number.isFinite(v) && v > 0);
   if (values.length === 0) {
-    throw new Error(`--prometheus ${url}: no throughput recorded for workload ${workload} in the last ${window} (${LIVE_SERIES.tokensServed}); is LiveEconomics deployed and the workload serving? nothing was written`);
+    throw new ExternalError(`--prometheus ${url}: no throughput recorded for workload ${workload} in the last ${window} (${LIVE_SERIES.tokensServed}); is LiveEconomics deployed and the workload serving? nothing was written`);
   }
   return Math.max(...values);
 }

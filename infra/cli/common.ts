@@ -63,9 +63,15 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** A system outside the project failed or had no answer (a Prometheus query, say): exit 1 with its message, not a crash. */
+export class ExternalError extends Error {
+  override name = "ExternalError";
+}
+
 /**
  * Run a command's body and turn failures into the documented exit codes: 2 for invalid config or
- * usage, 3 for anything unexpected (message only; the stack trace with DEBUG set).
+ * usage, 1 when a system outside the project failed, 3 for anything unexpected (message only; the
+ * stack trace with DEBUG set).
  */
 export async function runCommand(body: () => Promise<number> | number): Promise<void> {
   try {
@@ -77,6 +83,9 @@ export async function runCommand(body: () => Promise<number> | number): Promise<
     } else if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = EXIT.invalidConfig;
+    } else if (error instanceof ExternalError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = EXIT.violation;
     } else {
       reportCrash(error);
     }
