@@ -4,3 +4,4 @@ export * from "./vllm-server";
 export * from "./queue-autoscaler";
 export * from "./batch-queue";
 export * from "./model-deployment";
+export * from "./live-economics";

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
-import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/rules/internal/workload-facts";
+import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/contract";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";

@@ -5,9 +5,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { GpuCluster, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
+import { liveTargets } from "./live-targets";
+import { evaluateStack } from "./stack-economics";
 
 const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
 const config = parseStackConfig(namespaceValuesFromEngine(pulumi.runtime.allConfig()), stackFile);
@@ -92,6 +94,17 @@ const deployments = config.workloads.map((workload) => {
     { providers: { aws: awsProvider, kubernetes: cluster.kubernetesProvider }, dependsOn: [tenant] },
   );
 });
+
+/**
+ * Live economics: recording rules, alerts and a dashboard that hold the running workloads to the
+ * numbers the gate judged them on (the same evaluation `npm run cost` prints).
+ */
+const live = liveTargets(
+  config,
+  evaluateStack(config, pulumi.getStack(), { cheapestShape: false }),
+  Object.fromEntries(deployments.filter((d) => d.server !== undefined).map((d) => [d.plan.workload, d.server!.scaleTarget.servedModelName])),
+);
+new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live }, { providers: { kubernetes: cluster.kubernetesProvider }, dependsOn: [cluster, ...deployments] });
 
 // --- stack outputs ---
 export const clusterName = cluster.clusterName;

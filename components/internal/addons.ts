@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GPU_TOLERATION, SCRAPE_NAMESPACE_LABEL_KEY } from "./cluster-contract";
 import { podIdentityTrustPolicy, policyDocument } from "./iam";
+import { KSM_NODE_LABELS_ALLOWLIST } from "./live-metrics";
 
 /** Helm charts, pinned. Bump deliberately: a chart upgrade is a cluster change. */
 export const ADDON_CHARTS = {
@@ -137,7 +138,12 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     values: {
       fullnameOverride: PROMETHEUS_FULLNAME,
       crds: { enabled: true },
-      grafana: { enabled: false },
+      // Grafana shows the live-economics dashboard (components/live-economics.ts), found by its sidecar:
+      // ConfigMaps labelled grafana_dashboard: "1" in this namespace. An empty adminPassword makes the
+      // Grafana chart generate one and keep it in its Secret, instead of the chart's well-known default.
+      grafana: { enabled: true, adminPassword: "", sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" } } },
+      // The live GPU-pool rules join node capacity with the pool label; kube-state-metrics exports only allow-listed labels.
+      "kube-state-metrics": { metricLabelsAllowlist: [KSM_NODE_LABELS_ALLOWLIST] },
       // Managed control plane: these endpoints are not reachable on EKS; Auto Mode runs no kube-proxy pods.
       kubeControllerManager: { enabled: false },
       kubeScheduler: { enabled: false },

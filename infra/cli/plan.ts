@@ -12,7 +12,7 @@ import type { StackConfig } from "../config";
 import { BaseRefError, compareWithBase, readFileAtRef, type BaseComparison } from "../plan/base-diff";
 import type { RecordedResource } from "../plan/mock-engine";
 import { runProgramOffline } from "../plan/run-program";
-import { runPolicyPack, type AnalyzerRun, type PolicyConfigFile } from "../policy/analyzer";
+import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
 import { EXIT, loadSelectedStack, parseFormat, runCli, runCommand, UsageError } from "./common";
@@ -70,6 +70,11 @@ interface Context {
   base?: BaseComparison;
 }
 
+/** What the report needs of an analysis (start-up and total times are the session's). */
+function timedRun(session: PolicyPackSession, result: Omit<AnalyzerRun, "startupMs" | "totalMs">, started: number): AnalyzerRun {
+  return { ...result, startupMs: session.startupMs, totalMs: Date.now() - started };
+}
+
 export function planCommand(): Command {
   return new Command("plan")
     .description("Offline preview of a stack for pull requests: resources, policy verdicts and cost, with no cloud credentials")
@@ -84,6 +89,9 @@ export function planCommand(): Command {
       await runCommand(async () => {
         const format = parseFormat(options.format);
         const ctx = {} as Context;
+        // The analyzer's start-up (a second process) overlaps the program's run in this one.
+        let session: Promise<PolicyPackSession> | undefined;
+        const started = Date.now();
         // Progress on a terminal only, on stderr, so stdout stays the report.
         const stages = new Listr<Context>(
           [
@@ -94,6 +102,9 @@ export function planCommand(): Command {
                 c.policyConfigFile = options.policyConfig !== undefined ? path.resolve(options.policyConfig) : defaultPolicyConfigFile(c.config);
                 c.policyConfig = c.policyConfigFile === null ? {} : readPolicyConfig(c.policyConfigFile);
                 if (options.base !== undefined) asUsageError(() => readFileAtRef(options.base!, c.file)); // a bad ref fails before the slow stages
+                session = openPolicyPack();
+                // Observed in the policies stage; an early failure elsewhere must not surface as unhandled.
+                session.catch(() => undefined);
               },
             },
             {
@@ -105,12 +116,14 @@ export function planCommand(): Command {
             {
               title: "policies: run the pack in its analyzer process",
               task: async (c) => {
-                c.analysis = await runPolicyPack({
+                const open = await (session as Promise<PolicyPackSession>);
+                const result = await open.analyze({
                   resources: toAnalyzerResources(c.resources, { stack: c.stack }),
                   policyConfig: c.policyConfig,
                   stack: c.stack,
                   dryRun: true,
                 });
+                c.analysis = timedRun(open, result, started);
               },
             },
             {
@@ -134,7 +147,11 @@ export function planCommand(): Command {
             rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
           },
         );
-        await stages.run();
+        try {
+          await stages.run();
+        } finally {
+          await session?.then((open) => open.close(), () => undefined);
+        }
         const result: PlanResult = {
           stack: ctx.stack,
           policyConfigFile: ctx.policyConfigFile === null ? null : path.relative(process.cwd(), ctx.policyConfigFile),

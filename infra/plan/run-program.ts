@@ -35,7 +35,10 @@ export function engineConfigOf(stackFile: string): { config: Record<string, unkn
 export async function runProgramOffline(stack: string, stackFile: string, programModule = path.resolve(__dirname, "..", "index")): Promise<RecordedResource[]> {
   const { config, secretKeys } = engineConfigOf(stackFile);
   const recorded = installMockEngine({ config, secretKeys, stack, preview: true });
-  await import(programModule);
+  // The transpiled CLI (bin/gpu-inference.js) runs `.js`; tests and tsx run the `.ts` source. A
+  // native import() needs the file's extension.
+  const file = [".js", ".ts"].map((ext) => `${programModule}${ext}`).find((candidate) => fs.existsSync(candidate)) ?? programModule;
+  await import(file);
   // Wait for every outstanding registration and apply.
   await pulumi.runtime.disconnect();
   return recorded;

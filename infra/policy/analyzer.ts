@@ -17,6 +17,7 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
+import { compiledPackDir } from "./compiled-pack";
 
 /** The engine's sentinel for a value unknown until the update (`@pulumi/pulumi/runtime/rpc.ts` `unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -61,6 +62,11 @@ export interface RunPolicyPackOptions {
   readonly dryRun?: boolean;
   /** Kill the analyzer and fail after this long. @default 120000 */
   readonly timeoutMs?: number;
+  /**
+   * Run a transpiled copy of the pack (cached by content, see `compiled-pack.ts`) instead of letting
+   * the analyzer type-check the TypeScript source at every start. @default true
+   */
+  readonly transpile?: boolean;
 }
 
 export interface PolicyDiagnostic {
@@ -117,7 +123,7 @@ const LEVEL_CODES: Record<EnforcementLevel, analyzerpb.EnforcementLevel> = {
 };
 
 /** What one analysis needs besides the running analyzer. */
-export type AnalysisRequest = Omit<RunPolicyPackOptions, "packDir" | "timeoutMs">;
+export type AnalysisRequest = Omit<RunPolicyPackOptions, "packDir" | "timeoutMs" | "transpile">;
 
 /** A running analyzer: analyze several stacks (or configs) without paying its start-up again. */
 export interface PolicyPackSession {
@@ -131,11 +137,11 @@ export interface PolicyPackSession {
 }
 
 /** Spawn the pack's analyzer and connect to it. Close the session (in a `finally`) to stop the process. */
-export async function openPolicyPack(options: { readonly packDir?: string; readonly timeoutMs?: number } = {}): Promise<PolicyPackSession> {
+export async function openPolicyPack(options: Pick<RunPolicyPackOptions, "packDir" | "timeoutMs" | "transpile"> = {}): Promise<PolicyPackSession> {
   const packDir = path.resolve(options.packDir ?? DEFAULT_PACK_DIR);
   const timeoutMs = options.timeoutMs ?? 120_000;
   const started = Date.now();
-  const analyzer = startAnalyzer(packDir);
+  const analyzer = startAnalyzer(options.transpile === false ? packDir : compiledPackDir(packDir));
   const within = <T>(work: Promise<T>, what: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

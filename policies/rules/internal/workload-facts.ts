@@ -8,14 +8,11 @@ import { estimateColdStartSeconds } from "../../economics/capacity";
 import { workloadWeightGiB } from "../../economics/evaluate";
 import { workloadProfileSchema, type WorkloadProfile } from "../../economics/schema";
 import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
-import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
+import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, DEFAULT_REQUESTS_PER_BATCH_FILE, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
 import { declaredColdStart } from "./cold-start";
 import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type Workload } from "./kubernetes";
 import type { ResourceView, StackView } from "./stack";
 import { asArray, asCount, asString, at, isUnknown, Unknown, type Plain } from "./values";
-
-/** Requests per batch file when a ScaledJob does not say: OpenAI's batch-file limit, the config's default too. */
-export const DEFAULT_REQUESTS_PER_BATCH_FILE = 50_000;
 
 /** KEDA's defaults when a ScaledObject/ScaledJob leaves a field out (keda.sh docs, ScaledObject spec). */
 export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldownPeriodSeconds: 300 } as const;

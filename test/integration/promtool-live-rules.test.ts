@@ -1,0 +1,287 @@
+/**
+ * The live-economics rules run in Prometheus' own rule engine: `promtool test rules` (Debian's
+ * `prometheus` package) evaluates the exact rule groups the component deploys on synthetic series.
+ *
+ * - Utilization: fed the month the cost model simulated for a dev-stack workload (its served tokens
+ *   and mean replicas, as steady series), the utilization rule equals the model's modeled
+ *   utilization, and the cost-rate rules equal the model's owned and API monthly bills ÷ 730 h.
+ * - Every alert fires when its condition holds long enough, and stays silent when it does not.
+ *
+ * All cases go to one promtool process; the files are generated here, in a temp dir, from the
+ * same evaluation `npm run cost` and the gate run.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { KSM_POOL_LABEL, pythonBucketLabel } from "../../components/internal/live-metrics";
+import { LIVE_ALERTS, LIVE_SERIES, liveRuleGroups, type LiveWorkloadTargets } from "../../components/internal/live-rules";
+import { loadStackConfigFile } from "../../infra/config";
+import { liveTargets } from "../../infra/live-targets";
+import { evaluateStack, type StackEvaluation } from "../../infra/stack-economics";
+import { apiCostUsd, splitTokens } from "../../policies/economics/break-even";
+import { HOURS_PER_MONTH } from "../../policies/economics/types";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const MONTH_SECONDS = HOURS_PER_MONTH * 3600;
+/** How often promtool evaluates the rules; the series are sampled every minute, as Prometheus scrapes. */
+const EVALUATION_INTERVAL = "5m";
+
+interface Series {
+  readonly series: string;
+  readonly values: string;
+}
+interface Check {
+  readonly name: string;
+  readonly expr: string;
+  readonly evalTime: string;
+  /** 1: the expression returns one series of value 1; null: it returns nothing. */
+  readonly expect: 1 | null;
+}
+interface Case {
+  readonly name: string;
+  readonly series: readonly Series[];
+  readonly checks: readonly Check[];
+}
+
+function labelsOf(labels: Record<string, string>): string {
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(", ")}}`;
+}
+/** A counter rising by `perMinute` every minute for `minutes`. */
+const counter = (perMinute: number, minutes: number) => `0+${perMinute}x${minutes}`;
+/** A gauge holding `value` for `minutes`. */
+const gauge = (value: number, minutes: number) => `${value}x${minutes}`;
+
+const engineLabels = (w: LiveWorkloadTargets) => ({ job: "vllm-engine", namespace: w.namespace, model_name: w.servedModelName, engine: "0" });
+const firing = (alert: string, labels: Record<string, string>) =>
+  `count(ALERTS${labelsOf({ alertname: alert, alertstate: "firing", ...labels })})`;
+/** 1 when |series − expected| is within a relative 1e-9, else 0; nothing when the series is absent. */
+const equals = (series: string, expected: number) => `max(abs(${series} - ${expected}) <= bool ${Math.abs(expected) * 1e-9 + 1e-12})`;
+
+let evaluation: StackEvaluation;
+let targets: ReturnType<typeof liveTargets>;
+let dir: string;
+let cases: Case[];
+let promtoolOutput = "";
+let promtoolFailed = false;
+
+function target(name: string): LiveWorkloadTargets {
+  const found = targets.workloads.find((w) => w.workload === name);
+  if (found === undefined) throw new Error(`no workload ${name} in the dev stack`);
+  return found;
+}
+
+/** The month the model simulated for `name`, replayed as steady series; checks the model's own numbers come back. */
+function modelMonthCase(name: string): Case {
+  const w = target(name);
+  const e = evaluation.workloads.find((x) => x.name === name)!;
+  const config = loadStackConfigFile(path.join(REPO, "Pulumi.dev.yaml")).workloads.find((x) => x.name === name)!;
+  const { meanInputTokens: input, meanOutputTokens: output, prefixCacheHitRate } = config.traffic;
+  const tokensPerSecond = e.simulation.servedTokens / MONTH_SECONDS;
+  const meanReplicas = e.simulation.replicaSeconds / MONTH_SECONDS;
+  const minutes = 7 * 60;
+  const promptPerMinute = (tokensPerSecond * 60 * input) / (input + output);
+  const replicaSeries: Series[] =
+    w.tier === "interactive"
+      ? [{ series: `kube_deployment_status_replicas${labelsOf({ namespace: w.namespace, deployment: w.workloadObjectName })}`, values: gauge(meanReplicas, minutes) }]
+      : [{ series: `kube_job_status_active${labelsOf({ namespace: w.namespace, job_name: `${w.workloadObjectName}-x7k2p` })}`, values: gauge(meanReplicas, minutes) }];
+  const volumes = splitTokens(e.simulation.servedTokens, input, output, prefixCacheHitRate);
+  const apiPerHour = apiCostUsd(volumes, e.apiPricePerMillion) / HOURS_PER_MONTH;
+  const ownedPerHour = (e.ownedCostBreakdown.fixedUsd + e.ownedCostBreakdown.gpuUsd) / HOURS_PER_MONTH;
+  const sel = (series: string) => `${series}{workload="${name}"}`;
+  return {
+    name: `${name}: the model's month`,
+    series: [
+      { series: `vllm:prompt_tokens_total${labelsOf(engineLabels(w))}`, values: counter(promptPerMinute, minutes) },
+      { series: `vllm:prompt_tokens_cached_total${labelsOf(engineLabels(w))}`, values: counter(promptPerMinute * prefixCacheHitRate, minutes) },
+      { series: `vllm:generation_tokens_total${labelsOf(engineLabels(w))}`, values: counter(tokensPerSecond * 60 - promptPerMinute, minutes) },
+      ...replicaSeries,
+    ],
+    checks: [
+      { name: "utilization over the window = modeled utilization", expr: equals(sel(LIVE_SERIES.utilizationWindow), e.modeledUtilization), evalTime: "6h30m", expect: 1 },
+      { name: "utilization over 5m = modeled utilization", expr: equals(sel(LIVE_SERIES.utilization), e.modeledUtilization), evalTime: "6h30m", expect: 1 },
+      { name: "owned cost rate = model's owned bill ÷ 730 h", expr: equals(sel(LIVE_SERIES.ownedCostUsdPerHour), ownedPerHour), evalTime: "6h30m", expect: 1 },
+      { name: "API cost rate = model's API bill for the served tokens ÷ 730 h", expr: equals(sel(LIVE_SERIES.apiCostUsdPerHour), apiPerHour), evalTime: "6h30m", expect: 1 },
+      { name: "served tokens/s = the model's served work ÷ the month", expr: equals(sel(LIVE_SERIES.tokensServed), tokensPerSecond), evalTime: "6h30m", expect: 1 },
+    ],
+  };
+}
+
+/** Steady token and replica series at utilization `u` of `w`'s capacity (two replicas). */
+function atUtilization(w: LiveWorkloadTargets, u: number, minutes: number): Series[] {
+  const replicas = 2;
+  const perMinute = u * w.replicaTokensPerSecond * replicas * 60;
+  const replicaSeries =
+    w.tier === "interactive"
+      ? [{ series: `kube_deployment_status_replicas${labelsOf({ namespace: w.namespace, deployment: w.workloadObjectName })}`, values: gauge(replicas, minutes) }]
+      : [0, 1].map((i) => ({ series: `kube_job_status_active${labelsOf({ namespace: w.namespace, job_name: `${w.workloadObjectName}-j${i}abc` })}`, values: gauge(1, minutes) }));
+  return [
+    { series: `vllm:prompt_tokens_total${labelsOf(engineLabels(w))}`, values: counter(perMinute * 0.9, minutes) },
+    { series: `vllm:generation_tokens_total${labelsOf(engineLabels(w))}`, values: counter(perMinute * 0.1, minutes) },
+    ...replicaSeries,
+  ];
+}
+
+function alertCases(): Case[] {
+  const batch = target("ticket-classifier");
+  const chat = target("support-chat");
+  const wl = (w: LiveWorkloadTargets) => ({ workload: w.workload });
+  const out: Case[] = [];
+  const pair = (alert: string, labels: Record<string, string>, evalTime: string, fires: readonly Series[], silent: readonly Series[]) => {
+    out.push({ name: `${alert} fires`, series: fires, checks: [{ name: "firing", expr: firing(alert, labels), evalTime, expect: 1 }] });
+    out.push({ name: `${alert} stays silent`, series: silent, checks: [{ name: "silent", expr: firing(alert, labels), evalTime, expect: null }] });
+  };
+
+  // Below break-even: half the break-even utilization for 2 h fires (window average, then `for: 1h`); twice the required does not.
+  pair(LIVE_ALERTS.belowBreakEven, wl(batch), "2h", atUtilization(batch, 0.5 * batch.breakEvenUtilization!, 150), atUtilization(batch, 2 * batch.requiredUtilization!, 150));
+  // ... and it does not fire before the `for` has passed.
+  out.push({
+    name: `${LIVE_ALERTS.belowBreakEven} waits out its for`,
+    series: atUtilization(batch, 0.5 * batch.breakEvenUtilization!, 150),
+    checks: [{ name: "pending only", expr: firing(LIVE_ALERTS.belowBreakEven, wl(batch)), evalTime: "40m", expect: null }],
+  });
+
+  // Capacity ceiling: interactive queue at 2.5× target per replica with replicas at max fires; below max it is the autoscaler's job.
+  const waiting = (perReplica: number, replicas: number) => ({ series: `vllm:num_requests_waiting${labelsOf(engineLabels(chat))}`, values: gauge(perReplica * replicas, 40) });
+  const deployment = (replicas: number) => ({ series: `kube_deployment_status_replicas${labelsOf({ namespace: chat.namespace, deployment: chat.workloadObjectName })}`, values: gauge(replicas, 40) });
+  pair(
+    LIVE_ALERTS.capacityCeiling,
+    wl(chat),
+    "30m",
+    [waiting(2.5 * chat.targetQueuePerReplica, chat.maxReplicas), deployment(chat.maxReplicas)],
+    [waiting(2.5 * chat.targetQueuePerReplica, chat.maxReplicas - 1), deployment(chat.maxReplicas - 1)],
+  );
+  // Batch: SQS files × requests per file against the target, jobs at max.
+  const files = (n: number) => ({ series: `keda_scaler_metrics_value${labelsOf({ namespace: "keda", exported_namespace: batch.namespace, scaledObject: batch.workloadObjectName, type: "scaledjob", scaler: "awsSqsQueueScaler", metric: "s0-aws-sqs-queue", triggerIndex: "0" })}`, values: gauge(n, 40) });
+  const jobs = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ series: `kube_job_status_active${labelsOf({ namespace: batch.namespace, job_name: `${batch.workloadObjectName}-q${i}zzz` })}`, values: gauge(1, 40) }));
+  const filesAbove = Math.ceil((2 * batch.targetQueuePerReplica * batch.maxReplicas) / batch.requestsPerBatchFile!);
+  pair(LIVE_ALERTS.capacityCeiling, wl(batch), "30m", [files(filesAbove), ...jobs(batch.maxReplicas)], [files(filesAbove), ...jobs(batch.maxReplicas - 1)]);
+
+  // SLO burn: half the requests miss the objective's bucket; silent when all meet it.
+  for (const [alert, histogram, objective] of [
+    [LIVE_ALERTS.ttftSloBurn, "vllm:time_to_first_token_seconds", "2.5"],
+    [LIVE_ALERTS.tpotSloBurn, "vllm:request_time_per_output_token_seconds", pythonBucketLabel(0.075)],
+  ] as const) {
+    const histogramSeries = (withinPerMinute: number) => [
+      { series: `${histogram}_bucket${labelsOf({ ...engineLabels(chat), le: objective })}`, values: counter(withinPerMinute, 40) },
+      { series: `${histogram}_bucket${labelsOf({ ...engineLabels(chat), le: "+Inf" })}`, values: counter(10, 40) },
+      { series: `${histogram}_count${labelsOf(engineLabels(chat))}`, values: counter(10, 40) },
+    ];
+    pair(alert, wl(chat), "30m", histogramSeries(5), histogramSeries(10));
+  }
+
+  // Spill and fallback: shares of the guard's owned attempts.
+  const guard = (outcome: string, perMinute: number) => ({
+    series: `inference_guard_requests_total${labelsOf({ workload: chat.workload, outcome, namespace: chat.namespace, pod: "support-chat-7d9f-abcde" })}`,
+    values: counter(perMinute, 40),
+  });
+  pair(LIVE_ALERTS.spillHigh, wl(chat), "30m", [guard("admitted", 80), guard("spilled", 20)], [guard("admitted", 99), guard("spilled", 1)]);
+  pair(LIVE_ALERTS.fallbackHigh, wl(chat), "30m", [guard("admitted", 90), guard("engine_error", 10)], [guard("admitted", 995), guard("engine_error", 5)]);
+
+  // Owned share: the gateway's tokens on the owned backend over all the alias's tokens (another alias never counts).
+  const tokens = (alias: string, backendModel: string, perMinute: number) => ({
+    series: `gen_ai_client_token_usage_sum${labelsOf({ gen_ai_original_model: alias, gen_ai_request_model: backendModel, gen_ai_provider_name: "openai", gen_ai_token_type: "input" })}`,
+    values: counter(perMinute, 40),
+  });
+  out.push({
+    name: "owned share of the router's tokens",
+    series: [tokens(chat.workload, chat.servedModelName, 900), tokens(chat.workload, "Llama-3.3-70B-Instruct-Turbo", 100), tokens("other-alias", chat.servedModelName, 5000)],
+    checks: [{ name: "0.9 owned", expr: equals(`${LIVE_SERIES.ownedShare}{workload="${chat.workload}"}`, 0.9), evalTime: "30m", expect: 1 }],
+  });
+
+  // GPU busy: DCGM's utilization of the workload's pods (as the chart's ServiceMonitor stores them: exported_*), not of a
+  // workload whose name merely starts with this one's.
+  const dcgm = (pod: string, gpu: string, percent: number) => ({
+    series: `DCGM_FI_DEV_GPU_UTIL${labelsOf({ namespace: "monitoring", pod: "dcgm-exporter-x2x9z", gpu, UUID: `GPU-${gpu}`, exported_namespace: chat.namespace, exported_pod: pod })}`,
+    values: gauge(percent, 40),
+  });
+  out.push({
+    name: "GPU busy of the workload's pods from DCGM",
+    series: [dcgm("support-chat-7d9f8c6b5-abcde", "0", 50), dcgm("support-chat-7d9f8c6b5-fghij", "1", 70), dcgm("support-chat-v2-5c4b7d9f8-klmno", "2", 5)],
+    checks: [{ name: "0.6 busy", expr: equals(`${LIVE_SERIES.gpuBusy}{workload="${chat.workload}"}`, 0.6), evalTime: "30m", expect: 1 }],
+  });
+
+  // GPU pool at its limit: nodes of the pool whose GPUs reach the NodePool limit; one node fewer is under it.
+  const pool = targets.pools[0]!;
+  const nodes = (count: number) =>
+    Array.from({ length: count }, (_, i) => [
+      { series: `kube_node_status_capacity${labelsOf({ node: `ip-10-0-0-${i}`, resource: "nvidia_com_gpu", unit: "integer" })}`, values: gauge(pool.gpuLimit / 2, 40) },
+      { series: `kube_node_labels${labelsOf({ node: `ip-10-0-0-${i}`, [KSM_POOL_LABEL]: pool.name })}`, values: gauge(1, 40) },
+    ]).flat();
+  // A node of another pool never counts toward this one.
+  const otherPool = [
+    { series: `kube_node_status_capacity${labelsOf({ node: "ip-10-9-9-9", resource: "nvidia_com_gpu", unit: "integer" })}`, values: gauge(pool.gpuLimit, 40) },
+    { series: `kube_node_labels${labelsOf({ node: "ip-10-9-9-9", [KSM_POOL_LABEL]: "some-other-pool" })}`, values: gauge(1, 40) },
+  ];
+  pair(LIVE_ALERTS.poolAtLimit, { pool: pool.name }, "30m", nodes(2), [...nodes(1), ...otherPool]);
+  return out;
+}
+
+function writeFiles(): string {
+  const groups = liveRuleGroups(targets.workloads, targets.pools);
+  fs.writeFileSync(path.join(dir, "rules.yaml"), stringify({ groups }));
+  const tests = cases.map((c) => ({
+    name: c.name,
+    interval: "1m",
+    input_series: c.series.map((s) => ({ series: s.series, values: s.values })),
+    promql_expr_test: c.checks.map((check) => ({
+      expr: check.expr,
+      eval_time: check.evalTime,
+      exp_samples: check.expect === 1 ? [{ labels: "{}", value: 1 }] : [],
+    })),
+  }));
+  const file = path.join(dir, "tests.yaml");
+  fs.writeFileSync(file, stringify({ rule_files: ["rules.yaml"], evaluation_interval: EVALUATION_INTERVAL, tests }));
+  return file;
+}
+
+beforeAll(() => {
+  const config = loadStackConfigFile(path.join(REPO, "Pulumi.dev.yaml"));
+  evaluation = evaluateStack(config, "dev", { cheapestShape: false });
+  targets = liveTargets(config, evaluation);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-live-"));
+  cases = [modelMonthCase("ticket-classifier"), modelMonthCase("document-processing"), modelMonthCase("support-chat"), ...alertCases()];
+  const file = writeFiles();
+  try {
+    promtoolOutput = execFileSync("promtool", ["test", "rules", file], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    promtoolFailed = true;
+    promtoolOutput = `${e.stdout ?? ""}${e.stderr ?? ""}`;
+  }
+}, 120_000);
+
+afterAll(() => {
+  if (dir !== undefined && process.env.KEEP_PROMTOOL_DIR === undefined) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("promtool test rules on the live-economics rules", () => {
+  it("every case passes in one promtool run", () => {
+    expect(promtoolFailed, promtoolOutput).toBe(false);
+    expect(promtoolOutput).toContain("SUCCESS");
+  });
+
+  it("covers every alert firing and staying silent, and each tier's model month", () => {
+    const names = cases.map((c) => c.name);
+    for (const alert of Object.values(LIVE_ALERTS)) {
+      expect(names).toContain(`${alert} fires`);
+      expect(names).toContain(`${alert} stays silent`);
+    }
+    expect(new Set(targets.workloads.filter((w) => names.includes(`${w.workload}: the model's month`)).map((w) => w.tier))).toEqual(new Set(["batch", "interactive"]));
+  });
+
+  it("the checks can fail: a wrong expectation makes promtool exit non-zero", () => {
+    const broken = cases[0]!;
+    const wrong = { ...broken, checks: [{ ...broken.checks[0]!, expr: equals(`${LIVE_SERIES.utilizationWindow}{workload="${broken.name.split(":")[0]}"}`, 0.123) }] };
+    const saved = cases;
+    cases = [wrong];
+    const file = writeFiles();
+    cases = saved;
+    expect(() => execFileSync("promtool", ["test", "rules", file], { cwd: dir, stdio: "pipe" })).toThrow();
+  });
+});
