@@ -63,12 +63,13 @@ export interface PlanRun {
   readonly stderr: string;
 }
 
-const PLAN_CLI = path.join(__dirname, "plan.ts");
-
-/** `npm run plan -- --stack <stack> --base <ref> --format markdown`, as a child process (the plan runs Pulumi's mock engine, which is process-global). */
+/**
+ * `npm run plan -- --stack <stack> --base <ref> --format markdown`, through the project's CLI
+ * launcher, as a child process (the plan runs Pulumi's mock engine, which is process-global).
+ */
 export function runPlan(stack: string, base: string, projectDir = process.cwd()): PlanRun {
-  const tsx = require.resolve("tsx/cli");
-  const run = spawnSync(process.execPath, [tsx, PLAN_CLI, "--stack", stack, "--base", base, "--format", "markdown"], {
+  const launcher = path.join(projectDir, "bin", "gpu-inference.js");
+  const run = spawnSync(process.execPath, [launcher, "plan", "--stack", stack, "--base", base, "--format", "markdown"], {
     cwd: projectDir,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
