@@ -2,12 +2,12 @@
  * BatchQueue: the AWS side of a batch-tier workload — an encrypted SQS queue of batch jobs with a
  * dead-letter queue, and a least-privilege IAM role for the batch pods (EKS Pod Identity): receive,
  * extend and delete messages on exactly this queue, read objects under the input prefix, write
- * objects under the output prefix. KEDA reads the queue depth with the cluster's KEDA operator role,
+ * (and confirm) objects under the output prefix. KEDA reads the queue depth with the cluster's KEDA operator role,
  * which covers every `<cluster>-*` queue; the queue name carries the tenant's `<cluster>-<tenant>-` prefix.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import type { TenantClusterRef } from "./internal/cluster-contract";
 import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
 
@@ -164,7 +164,8 @@ export class BatchQueue extends pulumi.ComponentResource {
         policy: policyDocument([
           { Sid: "TakeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], Resource: this.queue.arn },
           { Sid: "ReadInputs", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${inputPrefix}*` },
-          { Sid: "WriteOutputs", Effect: "Allow", Action: ["s3:PutObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${outputPrefix}*` },
+          // The worker confirms an output is stored with HeadObject, which s3:GetObject authorizes; boto3 aborts a failed multipart upload.
+          { Sid: "WriteOutputs", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${outputPrefix}*` },
           {
             Sid: "UseBucketKeyThroughS3",
             Effect: "Allow",

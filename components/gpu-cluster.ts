@@ -21,12 +21,13 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createAddons } from "./internal/addons";
-import { type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
+import { type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
 import { createNetwork } from "./internal/network";
 import { type GpuPoolSpec, nodePoolManifest, poolTarget } from "./internal/node-pools";
 import { Problems } from "./internal/validation";
 import { createWeightsBucket } from "./internal/weights-bucket";
+import { eksVersionProblem, eksVersionWarning, newestStandardSupportVersion, type EksSupportType } from "../policies/eks-versions";
 
 export {
   CAPACITY_PRICING_ANNOTATION,
@@ -38,6 +39,7 @@ export {
   TENANT_LABEL_KEY,
   tenantQueueNamePrefix,
   tenantWeightsPrefix,
+  type CrdSources,
   type GpuPoolTarget,
   type PlainToleration,
   type TenantClusterRef,
@@ -67,8 +69,17 @@ export interface GpuClusterArgs {
   environment: "dev" | "staging" | "prod";
   /** AWS region the cluster runs in (must match the AWS provider's region). */
   region: string;
-  /** Kubernetes minor version; maps to `aws.eks.Cluster` `version`. @default "1.33" */
+  /**
+   * Kubernetes minor version; maps to `aws.eks.Cluster` `version`. Refused when past its end of standard
+   * support under `upgradePolicy` STANDARD, warned within 60 days of it (dates: policies/eks-versions.ts).
+   * @default - the newest version in EKS standard support today
+   */
   kubernetesVersion?: string;
+  /**
+   * EKS support policy; maps to `upgradePolicy.supportType`. STANDARD upgrades the control plane at the end of
+   * standard support instead of billing extended support. @default "STANDARD"
+   */
+  upgradePolicy?: EksSupportType;
   /** Who provisions nodes; only EKS Auto Mode is implemented. @default "auto-mode" */
   nodeProvisioning?: "auto-mode" | "karpenter";
   /**
@@ -106,7 +117,8 @@ export interface GpuClusterArgs {
 
 /** Defaults of {@link GpuClusterArgs}, resolved once at the top of the constructor. */
 export const GPU_CLUSTER_DEFAULTS = {
-  kubernetesVersion: "1.33",
+  kubernetesVersion: (today: Date) => newestStandardSupportVersion(today),
+  upgradePolicy: "STANDARD",
   nodeProvisioning: "auto-mode",
   endpointPublicAccessCidrs: [] as string[],
   adminRoleArns: [] as string[],
@@ -165,17 +177,20 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly prometheusUrl: string;
   /** Namespace KEDA runs in (plain). */
   readonly kedaNamespace: string;
+  /** The add-ons' Helm releases (KEDA, kube-prometheus-stack, DCGM exporter). */
+  readonly releases: { readonly keda: k8s.helm.v3.Release; readonly prometheus: k8s.helm.v3.Release; readonly dcgmExporter: k8s.helm.v3.Release };
+  /** What installs the CRDs of the serving components' custom resources: make those wait for it. */
+  readonly crdSources: CrdSources;
   /** IAM role of the KEDA operator (EKS Pod Identity); grant it what KEDA triggers read. */
   readonly kedaOperatorRoleArn: pulumi.Output<string>;
   /** What a Tenant needs from this cluster. */
   readonly tenantRef: TenantClusterRef;
 
   constructor(name: string, args: GpuClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("gpu-inference:cluster:GpuCluster", name, {}, opts);
-
     // --- defaults, resolved once ---
     const d = GPU_CLUSTER_DEFAULTS;
-    const kubernetesVersion = args.kubernetesVersion ?? d.kubernetesVersion;
+    const kubernetesVersion = args.kubernetesVersion ?? d.kubernetesVersion(new Date());
+    const upgradePolicy = args.upgradePolicy ?? d.upgradePolicy;
     const nodeProvisioning = args.nodeProvisioning ?? d.nodeProvisioning;
     const endpointPublicAccessCidrs = args.endpointPublicAccessCidrs ?? d.endpointPublicAccessCidrs;
     const adminRoleArns = args.adminRoleArns ?? d.adminRoleArns;
@@ -192,7 +207,9 @@ export class GpuCluster extends pulumi.ComponentResource {
     const protect = args.protect ?? d.protect(args.environment);
     const pools: GpuPoolSpec[] = args.gpuPools.map((p) => ({ ...p, capacityType: p.capacityType ?? d.capacityType }));
 
-    validate(name, args, { nodeProvisioning, vpcCidr, availabilityZoneCount, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, availabilityZoneCount, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    // Validated before registering, so a refused config leaves no half-registered component behind.
+    super("gpu-inference:cluster:GpuCluster", name, {}, opts);
 
     const parent = { parent: this };
     const clusterName = args.clusterName;
@@ -226,7 +243,8 @@ export class GpuCluster extends pulumi.ComponentResource {
       (policy) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${policy}`, { role: clusterRole.name, policyArn: managedPolicyArn(partition, policy) }, parent),
     );
     // EKS encrypts and decrypts secrets with the key as the cluster role (key policy delegates to IAM).
-    new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
+    // EKS checks at creation that the cluster role may use the key: the cluster waits for this policy.
+    const secretsKeyPolicy = new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
       role: clusterRole.name,
       policy: policyDocument([
         { Sid: "UseSecretsKey", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: secretsKey.arn },
@@ -260,9 +278,9 @@ export class GpuCluster extends pulumi.ComponentResource {
         endpointPublicAccess: publicEndpoint,
         ...(publicEndpoint ? { publicAccessCidrs: [...endpointPublicAccessCidrs] } : {}),
       },
-      upgradePolicy: { supportType: "STANDARD" },
+      upgradePolicy: { supportType: upgradePolicy },
       deletionProtection: protect,
-    }, { parent: this, protect, dependsOn: [logGroup, ...clusterRoleAttachments, ...nodeRoleAttachments] });
+    }, { parent: this, protect, dependsOn: [logGroup, secretsKeyPolicy, ...clusterRoleAttachments, ...nodeRoleAttachments] });
 
     const adminAssociations = adminRoleArns.map((principalArn, i) => {
       const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD" }, parent);
@@ -322,6 +340,8 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.prometheusUrl = addons.prometheusUrl;
     this.kedaNamespace = addons.kedaNamespace;
     this.kedaOperatorRoleArn = addons.kedaOperatorRole.arn;
+    this.releases = addons.releases;
+    this.crdSources = Object.freeze({ keda: addons.releases.keda, prometheusOperator: addons.releases.prometheus });
     this.tenantRef = Object.freeze({
       clusterName,
       region: args.region,
@@ -351,12 +371,15 @@ export class GpuCluster extends pulumi.ComponentResource {
       prometheusUrl: this.prometheusUrl,
       kedaNamespace: this.kedaNamespace,
       kedaOperatorRoleArn: this.kedaOperatorRoleArn,
+      releases: this.releases,
       tenantRef: this.tenantRef,
     });
   }
 }
 
 interface Resolved {
+  kubernetesVersion: string;
+  upgradePolicy: EksSupportType;
   nodeProvisioning: string;
   vpcCidr: string;
   availabilityZoneCount: number;
@@ -378,6 +401,10 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
   if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(args.clusterName)) {
     problems.add("clusterName", `got "${args.clusterName}"; expected a DNS-1123 label of at most 40 characters`);
   }
+  const versionProblem = eksVersionProblem(r.kubernetesVersion, r.upgradePolicy, new Date());
+  if (versionProblem !== undefined) problems.add("kubernetesVersion", versionProblem);
+  const versionWarning = eksVersionWarning(r.kubernetesVersion, new Date());
+  if (versionWarning !== undefined) void pulumi.log.warn(`GpuCluster ${name}: kubernetesVersion: ${versionWarning}`);
   if (r.nodeProvisioning !== "auto-mode") {
     problems.add("nodeProvisioning", `got "${r.nodeProvisioning}"; only "auto-mode" is implemented (self-managed Karpenter is not): use auto-mode`);
   }

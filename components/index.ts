@@ -5,3 +5,4 @@ export * from "./queue-autoscaler";
 export * from "./batch-queue";
 export * from "./model-deployment";
 export * from "./live-economics";
+export * from "./internal/serving-plan";

@@ -8,9 +8,9 @@
  * simulates — and handed to every child, so the deployed bounds and GPUs are the simulated ones.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig, WorkloadConfig } from "../infra/config";
-import { servingPlan, type ServingPlan } from "../infra/serving-plan";
 import { BatchQueue, type BatchClusterRef } from "./batch-queue";
+import type { CrdSources } from "./internal/cluster-contract";
+import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
 import type { GpuPlacement } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
@@ -26,10 +26,10 @@ export interface TenantTarget {
 }
 
 export interface ModelDeploymentArgs {
-  /** The validated stack config. */
-  readonly config: StackConfig;
+  /** The validated stack config (its GPU pools). */
+  readonly config: ServingStack;
   /** The workload to serve (one of `config.workloads`). */
-  readonly workload: WorkloadConfig;
+  readonly workload: ServedWorkload;
   /**
    * Weights' size, GiB: sizes the default cold start and the model cache.
    * INTEGRATION POINT: pass `weightGiB(resolveArchitecture(model), precision)` from `policies/economics`
@@ -49,6 +49,8 @@ export interface ModelDeploymentArgs {
   readonly podMonitorLabels?: Readonly<Record<string, string>>;
   /** Pods allowed to reach the engines. @default - `VLLM_SERVER_DEFAULTS.clients` */
   readonly clients?: EngineClients;
+  /** What installs the KEDA and prometheus-operator CRDs (`GpuCluster.crdSources`); the custom resources wait for it. @default - none: both are installed outside this stack */
+  readonly crdSources?: CrdSources;
   /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in). */
   readonly cluster?: BatchClusterRef;
 }
@@ -90,6 +92,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
           ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
           ...(args.podMonitorLabels !== undefined ? { podMonitorLabels: args.podMonitorLabels } : {}),
           ...(args.clients !== undefined ? { clients: args.clients } : {}),
+          ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
         },
         child,
       );
@@ -98,6 +101,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
         {
           tier: "interactive",
           target: this.server.scaleTarget,
+          ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
           ...(args.prometheusServerAddress !== undefined ? { prometheusServerAddress: args.prometheusServerAddress } : {}),
         },
         child,
@@ -116,6 +120,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
         {
           tier: "batch",
           queue: this.batchQueue.target,
+          ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
           job: {
             namespace: args.tenant.namespace,
             plan: this.plan,

@@ -11,9 +11,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import type { WorkloadProfile } from "../policies/economics/schema";
 import type { BatchQueueTarget } from "./batch-queue";
+import type { CrdSources } from "./internal/cluster-contract";
 import { BATCH_WORKER_DIR, BATCH_WORKER_FILE, BATCH_WORKER_PY } from "./internal/batch-worker";
 import { queueDepthQuery } from "./internal/promql";
 import { renderRunBatchEngineArgs, VLLM_IMAGE, type VllmEngineOptions } from "./internal/vllm-flags";
@@ -51,7 +52,13 @@ export const QUEUE_AUTOSCALER_DEFAULTS = {
   },
 } as const;
 
-export interface InteractiveAutoscalerArgs {
+/** Options both tiers take. */
+interface AutoscalerCommonArgs {
+  /** What installs the KEDA CRDs (`GpuCluster.crdSources`); the ScaledObject/ScaledJob and TriggerAuthentication wait for `keda`. @default - none: KEDA is installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "keda">;
+}
+
+export interface InteractiveAutoscalerArgs extends AutoscalerCommonArgs {
   readonly tier: "interactive";
   /** The server to scale: its Deployment, namespace, served model name and plan (`VllmServer.scaleTarget`). */
   readonly target: QueueScaleTarget;
@@ -86,7 +93,7 @@ export interface BatchJobTemplate {
   readonly huggingFaceToken?: pulumi.Input<string>;
 }
 
-export interface BatchAutoscalerArgs {
+export interface BatchAutoscalerArgs extends AutoscalerCommonArgs {
   readonly tier: "batch";
   /** The SQS queue, its roles and S3 prefixes (`BatchQueue.target`). */
   readonly queue: BatchQueueTarget;
@@ -204,9 +211,14 @@ function interactive(name: string, args: InteractiveAutoscalerArgs, parent: pulu
         ],
       },
     },
-    { parent },
+    { parent, dependsOn: kedaCrds(args) },
   );
   return { scaledObject, query };
+}
+
+/** The KEDA release, when the cluster installs it: every keda.sh object waits for its CRDs. */
+function kedaCrds(args: AutoscalerCommonArgs): pulumi.Resource[] {
+  return args.crdSources !== undefined ? [args.crdSources.keda] : [];
 }
 
 function checkBatch(name: string, args: BatchAutoscalerArgs): void {
@@ -232,6 +244,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
   const filesPerJob = plan.batch?.filesPerJob ?? 1;
   const labels = { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "batch", "app.kubernetes.io/part-of": "gpu-inference", "gpu-inference.dev/workload": plan.workload };
   const child = { parent };
+  const customResource = { parent, dependsOn: kedaCrds(args) };
   const q = args.queue;
 
   const serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -254,7 +267,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
       // KEDA reads the queue depth as itself: the cluster's KEDA operator role (EKS Pod Identity) may read every `<cluster>-*` queue.
       spec: { podIdentity: { provider: "aws", identityOwner: "keda" } },
     },
-    child,
+    customResource,
   );
 
   return new k8s.apiextensions.CustomResource(
@@ -329,6 +342,6 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
         ],
       },
     },
-    child,
+    customResource,
   );
 }

@@ -8,9 +8,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { ServingPlan } from "../infra/serving-plan";
+import type { ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
 import { COLD_START_ANNOTATION, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
+import type { CrdSources } from "./internal/cluster-contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import {
   precisionOptions,
@@ -95,9 +96,9 @@ export interface VllmEngineArgs {
   readonly huggingFaceToken?: pulumi.Input<string>;
   /** Name clients send as `model` (maps to `--served-model-name`, and the metrics' `model_name` label). @default - the workload name */
   readonly servedModelName?: string;
-  /** Longest context, tokens (maps to `--max-model-len`). @default - `profile.model.architecture.maxContextTokens` when given, else the model's own */
+  /** Longest context, tokens (maps to `--max-model-len`). @default - `plan.engine.maxModelLen`: what fits the KV cache after the weights, at most the model's own */
   readonly maxModelLen?: number;
-  /** Most concurrent sequences per replica (maps to `--max-num-seqs`). @default - vLLM's default */
+  /** Most concurrent sequences per replica (maps to `--max-num-seqs`). @default - `plan.engine.maxNumSeqs`: the batch the cost model assumes */
   readonly maxNumSeqs?: number;
   /** Automatic prefix caching (maps to `--enable-prefix-caching`). @default true */
   readonly enablePrefixCaching?: boolean;
@@ -128,6 +129,8 @@ export interface VllmServerArgs extends VllmEngineArgs {
   readonly podMonitorLabels?: Readonly<Record<string, string>>;
   /** Scrape interval (maps to `PodMonitor.spec.podMetricsEndpoints[0].interval`). @default "15s" */
   readonly scrapeInterval?: string;
+  /** What installs the PodMonitor CRD (`GpuCluster.crdSources`); the PodMonitor waits for `prometheusOperator`. @default - none: prometheus-operator is installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
 }
 
 /** What an autoscaler needs to scale this server; plain values except the namespace. */
@@ -301,7 +304,7 @@ export class VllmServer extends pulumi.ComponentResource {
           ],
         },
       },
-      child,
+      { parent: this, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
     );
 
     this.endpoint = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local/v1`;
@@ -325,7 +328,8 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
   const plan = args.plan;
   const profile = workloadProfileSchema.parse(args.profile);
   const gpus = plan.gpusPerReplica;
-  const maxModelLen = args.maxModelLen ?? profile.model.architecture?.maxContextTokens;
+  const maxModelLen = args.maxModelLen ?? plan.engine.maxModelLen;
+  const maxNumSeqs = args.maxNumSeqs ?? plan.engine.maxNumSeqs;
   const derived = precisionOptions(profile.model.weightPrecision, profile.model.kvCachePrecision);
   const quantization = args.quantization ?? derived.quantization;
   const kvCacheDtype = args.kvCacheDtype ?? derived.kvCacheDtype;
@@ -335,8 +339,8 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
     tensorParallelSize: gpus,
     gpuMemoryUtilization: plan.gpuMemoryUtilization,
     enablePrefixCaching: args.enablePrefixCaching ?? d.enablePrefixCaching,
-    ...(maxModelLen !== undefined ? { maxModelLen } : {}),
-    ...(args.maxNumSeqs !== undefined ? { maxNumSeqs: args.maxNumSeqs } : {}),
+    maxModelLen,
+    maxNumSeqs,
     ...(quantization !== undefined ? { quantization } : {}),
     ...(derived.dtype !== undefined ? { dtype: derived.dtype } : {}),
     ...(kvCacheDtype !== undefined ? { kvCacheDtype } : {}),

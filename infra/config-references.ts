@@ -7,6 +7,7 @@
 import { API_PRICES, INSTANCE_TYPES, MODELS } from "../policies/economics/catalog";
 import { PRICE_KEY } from "../policies/economics/catalog/instances";
 import type { EconomicsConfig } from "../policies/economics/schema";
+import { resolvedMinReplicas } from "../components/internal/serving-plan";
 
 /** An entry of a list, at its index in the stack file. */
 export type Indexed<T> = readonly [index: number, value: T];
@@ -36,10 +37,8 @@ export interface ReferenceProblem {
   readonly message: string;
 }
 
-/** The replica floor a workload gets when `serving.minReplicas` is unset. */
-export function resolvedMinReplicas(workload: Pick<ReferencedWorkload, "tier" | "serving">): number {
-  return workload.serving.minReplicas ?? (workload.tier === "interactive" ? 1 : 0);
-}
+/** The replica floor a workload gets when `serving.minReplicas` is unset (defined with the serving plan). */
+export { resolvedMinReplicas };
 
 export function referenceProblems(parts: ReferenceParts): ReferenceProblem[] {
   const problems: ReferenceProblem[] = [];

@@ -11,6 +11,9 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { economicsConfigSchema, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/contract";
+import { eksVersionProblem, newestStandardSupportVersion } from "../policies/eks-versions";
+import { workloadEngineLimits } from "../components/internal/serving-plan";
+import { instanceById } from "../policies/economics/catalog";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
 
 export const CONFIG_NAMESPACE = "gpu-inference";
@@ -43,8 +46,16 @@ export const clusterSchema = z.strictObject({
   name: dnsLabel("cluster name"),
   /** AWS region. @default "us-east-1" */
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "expected an AWS region such as us-east-1" }).default("us-east-1"),
-  /** Kubernetes minor version. @default "1.33" */
-  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version such as 1.33" }).default("1.33"),
+  /**
+   * Kubernetes minor version; refused past its end of EKS standard support under `upgradePolicy` STANDARD
+   * (dates: policies/eks-versions.ts). @default - the newest version in EKS standard support today
+   */
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version such as 1.35" })
+    .default(() => newestStandardSupportVersion(new Date())),
+  /** EKS support policy (maps to `upgradePolicy.supportType`): STANDARD never bills extended support. @default "STANDARD" */
+  upgradePolicy: z.enum(["STANDARD", "EXTENDED"], { error: "expected STANDARD or EXTENDED" }).default("STANDARD"),
   /** Who provisions nodes: EKS Auto Mode (AWS runs Karpenter, drivers, device plugin) or self-managed Karpenter. @default "auto-mode" */
   nodeProvisioning: z.enum(["auto-mode", "karpenter"]).default("auto-mode"),
   /** CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private. @default [] */
@@ -66,7 +77,11 @@ export const clusterSchema = z.strictObject({
   adminRoleArns: z
     .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "expected an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin" }))
     .default([]),
-});
+})
+  .superRefine((cluster, ctx) => {
+    const problem = eksVersionProblem(cluster.kubernetesVersion, cluster.upgradePolicy, new Date());
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["kubernetesVersion"], message: problem });
+  });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
 export const tenantSchema = z.strictObject({
@@ -100,11 +115,16 @@ export const servingSchema = z.strictObject({
   coldStartSeconds: wholeNumber("a whole number of seconds", 1).optional(),
   /** Batch tiers: requests in one batch file (one SQS message); vLLM's offline runner reloads the model per file. @default 50000 (OpenAI's batch-file limit) */
   requestsPerBatchFile: wholeNumber("a whole number of requests, at least 1", 1).default(DEFAULT_REQUESTS_PER_BATCH_FILE),
+  /**
+   * Longest context a request may have, tokens (maps to vLLM `--max-model-len`); refused when one sequence of it does not fit the
+   * KV cache left after the weights. @default - the model's own context, capped at what fits
+   */
+  maxContextTokens: wholeNumber("a whole number of tokens, at least 1", 1).optional(),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
-  /** Tokens/s one replica sustains for this workload, measured; wins over the roofline model. @default - the roofline estimate */
+  /** Tokens/s one replica sustains for this workload while meeting its SLO, measured; wins over the roofline and is used as it stands (no further headroom). @default - the roofline estimate */
   measuredTokensPerSecond: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
-  /** USD per replica-hour, such as a negotiated rate; wins over the catalog. @default - the catalog's instance price × GPUs per replica ÷ GPUs per instance */
+  /** EC2 USD per replica-hour, such as a negotiated rate; a node costs this × the replicas it holds, plus the Auto Mode fee. @default - the catalog's instance price, billed in whole nodes */
   hourlyPriceUsd: z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" }).optional(),
 });
 export type ServingConfig = z.infer<typeof servingSchema>;
@@ -129,7 +149,31 @@ export const stackConfigSchema = z
     const all = <T>(list: readonly T[]) => list.map((value, i) => [i, value] as const);
     const parts = { pools: all(config.cluster.gpuPools), poolsComplete: true, tenants: all(config.tenants), tenantsComplete: true, workloads: all(config.workloads), economics: config.economics };
     for (const problem of referenceProblems(parts)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
+    for (const problem of engineFitProblems(config)) ctx.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
   });
+
+/**
+ * Workloads vLLM would refuse to start: the context asked for (or one mean request) does not fit the KV
+ * cache left after the weights on the pool's smallest GPU. Names the catalog cannot resolve are left to
+ * the reference checks, which report them.
+ */
+function engineFitProblems(config: { cluster: { gpuPools: readonly GpuPoolConfig[] }; workloads: readonly WorkloadConfig[] }): ReferenceProblem[] {
+  return config.workloads.flatMap((workload, i) => {
+    const pool = config.cluster.gpuPools.find((p) => p.name === workload.serving.gpuPool);
+    if (pool === undefined) return [];
+    // A replica no instance type can hold is the reference checks' problem (gpusPerReplica), reported once.
+    let result: ReturnType<typeof workloadEngineLimits>;
+    try {
+      if (!pool.instanceTypes.some((id) => instanceById(id).gpuCount >= workload.serving.gpusPerReplica)) return [];
+      result = workloadEngineLimits(workload, pool.instanceTypes);
+    } catch {
+      return [];
+    }
+    if (result.fits) return [];
+    const key = workload.serving.maxContextTokens !== undefined ? "maxContextTokens" : "gpusPerReplica";
+    return [{ path: ["workloads", i, "serving", key], message: result.reason }];
+  });
+}
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
 /** The replica floor a workload gets when `serving.minReplicas` is unset. */

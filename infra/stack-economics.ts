@@ -1,27 +1,33 @@
 /**
  * The stack config, seen by the cost model: each workload's facts through `servingPlan`
- * (the numbers the components deploy), evaluated with the shared economics.
+ * (the numbers the components deploy), evaluated together with the shared economics — fixed
+ * costs shared by billed GPU-hours, the stack-level check, TCO — and the cheapest shape of each.
  */
 import { catalogAsOf } from "../policies/economics/catalog";
 import { cheapestFeasibleShape, type GpuShape } from "../policies/economics/cheapest-shape";
-import { evaluateWorkload, workloadWeightGiB, type WorkloadEvaluation } from "../policies/economics/evaluate";
+import { evaluateWorkloads, stackCheck, workloadWeightGiB, type StackCheck, type StackTotals, type WorkloadEvaluation } from "../policies/economics/evaluate";
 import type { StackContext, WorkloadFacts } from "../policies/economics/types";
-import type { StackConfig, WorkloadConfig } from "./config";
+import { CONFIG_NAMESPACE, StackConfigError, type StackConfig, type WorkloadConfig } from "./config";
+import type { EconomicsSource } from "./economics-source";
 import { servingPlan } from "./serving-plan";
 
 export interface StackEvaluation {
   readonly stack: string;
   readonly catalogAsOf: { readonly oldest: string; readonly newest: string };
   readonly marginOfSafety: number;
+  /** Where the economics assumptions came from: the policy config, or null (stack file / defaults, with a warning). */
+  readonly economicsFile: string | null;
+  readonly warnings: readonly string[];
   readonly workloads: readonly (WorkloadEvaluation & { readonly cheapestShape: GpuShape | null })[];
-  readonly totals: { readonly ownedMonthlyUsd: number; readonly apiMonthlyUsd: number; readonly savingsMonthlyUsd: number };
+  readonly totals: StackTotals;
+  /** The gate's stack-level check: all fixed costs against the API bill of the workloads no waiver covers. */
+  readonly stackCheck: StackCheck;
 }
 
 export function stackContext(config: StackConfig): StackContext {
   return {
     economics: config.economics,
     autoMode: config.cluster.nodeProvisioning === "auto-mode",
-    ownedWorkloadCount: config.workloads.length,
   };
 }
 
@@ -48,19 +54,46 @@ export function workloadFacts(config: StackConfig, workload: WorkloadConfig): Wo
   };
 }
 
-export function evaluateStack(config: StackConfig, stack: string, options: { cheapestShape?: boolean } = {}): StackEvaluation {
+export interface EvaluateStackOptions {
+  /** Search the catalog for each workload's cheapest shape. @default true */
+  readonly cheapestShape?: boolean;
+  /** Where `config.economics` came from (`withResolvedEconomics`). @default - unknown: reported as the stack file's */
+  readonly economicsSource?: EconomicsSource;
+  /** The stack file: when given, a queue target the autoscaler can never reach refuses the run, naming this file and the key. @default - not checked here (the gate still refuses it) */
+  readonly stackFile?: string;
+}
+
+export function evaluateStack(config: StackConfig, stack: string, options: EvaluateStackOptions = {}): StackEvaluation {
   const context = stackContext(config);
-  const workloads = config.workloads.map((workload) => {
-    const facts = workloadFacts(config, workload);
-    return { ...evaluateWorkload(facts, context), cheapestShape: options.cheapestShape === false ? null : cheapestFeasibleShape(facts, context) };
-  });
-  const owned = workloads.reduce((sum, w) => sum + w.ownedMonthlyUsd, 0);
-  const api = workloads.reduce((sum, w) => sum + w.apiMonthlyUsd, 0);
+  const facts = config.workloads.map((workload) => workloadFacts(config, workload));
+  const economics = evaluateWorkloads(facts, context);
+  if (options.stackFile !== undefined) refuseUnreachableQueueTargets(economics.workloads, options.stackFile);
+  const workloads = economics.workloads.map((evaluation, i) => ({
+    ...evaluation,
+    cheapestShape: options.cheapestShape === false ? null : cheapestFeasibleShape(facts[i]!, context, evaluation.ownedCostBreakdown.fixedUsd),
+  }));
   return {
     stack,
     catalogAsOf: catalogAsOf(),
     marginOfSafety: config.economics.marginOfSafety,
+    economicsFile: options.economicsSource?.file ?? null,
+    warnings: options.economicsSource?.warnings ?? [],
     workloads,
-    totals: { ownedMonthlyUsd: owned, apiMonthlyUsd: api, savingsMonthlyUsd: api - owned },
+    totals: economics.totals,
+    stackCheck: stackCheck(economics.workloads, economics.totals.fixedMonthlyUsd, new Set(options.economicsSource?.waivedWorkloads ?? [])),
   };
+}
+
+/** An interactive queue target the autoscaler can never reach is a config error: name the key and the number that would work. */
+function refuseUnreachableQueueTargets(workloads: readonly WorkloadEvaluation[], stackFile: string): void {
+  const file = stackFile.split(/[\\/]/).pop() ?? stackFile;
+  const problems = workloads.flatMap((w, i) => {
+    const q = w.queueTarget;
+    if (q === null || q.reachable) return [];
+    return [
+      `${file}: ${CONFIG_NAMESPACE}:workloads[${i}].serving.targetQueueDepthPerReplica: ${q.targetQueuePerReplica} can never be reached (a replica of ${Math.round(w.replicaTokensPerSecond)} tok/s sends work to the API ` +
+        `after the SLO's queue wait, before that many requests wait, so the autoscaler never scales up); set it below ${q.maxReachableQueuePerReplica.toFixed(2)}`,
+    ];
+  });
+  if (problems.length > 0) throw new StackConfigError(file, problems);
 }

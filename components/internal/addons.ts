@@ -22,6 +22,13 @@ export const ADDON_CHARTS = {
   dcgmExporter: { chart: "dcgm-exporter", version: "4.8.2", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", namespace: "monitoring" },
 } as const;
 
+/**
+ * Seconds Helm waits for a release's pods (`atomic` rolls back after it). A fresh Auto Mode
+ * cluster has no nodes: the first pods wait for EC2 to launch and join one (minutes), well past
+ * Helm's 300 s default.
+ */
+export const ADDON_RELEASE_TIMEOUT_SECONDS = 900;
+
 /** kube-prometheus-stack `fullnameOverride`: the Prometheus Service is `<this>-prometheus`. */
 const PROMETHEUS_FULLNAME = "kps";
 /** The encrypted default StorageClass Auto Mode lacks. */
@@ -47,7 +54,8 @@ export interface Addons {
   readonly prometheusPodLabels: Readonly<Record<string, string>>;
   readonly kedaNamespace: string;
   readonly kedaOperatorRole: aws.iam.Role;
-  readonly releases: k8s.helm.v3.Release[];
+  /** The Helm releases, by add-on. */
+  readonly releases: { readonly keda: k8s.helm.v3.Release; readonly prometheus: k8s.helm.v3.Release; readonly dcgmExporter: k8s.helm.v3.Release };
 }
 
 function psaLabels(enforce: "restricted" | "baseline" | "privileged", version: string): Record<string, string> {
@@ -110,7 +118,8 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
       },
     ]),
   }, { parent });
-  new aws.eks.PodIdentityAssociation(`${name}-keda-operator`, {
+  // The Pod Identity webhook gives a pod credentials when it is admitted: the association must exist before KEDA's pods start.
+  const kedaPodIdentity = new aws.eks.PodIdentityAssociation(`${name}-keda-operator`, {
     clusterName: settings.clusterNameOutput,
     namespace: ADDON_CHARTS.keda.namespace,
     serviceAccount: KEDA_OPERATOR_SERVICE_ACCOUNT,
@@ -135,6 +144,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     namespace: ADDON_CHARTS.prometheus.namespace,
     createNamespace: false,
     atomic: true,
+    timeout: ADDON_RELEASE_TIMEOUT_SECONDS,
     values: {
       fullnameOverride: PROMETHEUS_FULLNAME,
       crds: { enabled: true },
@@ -180,12 +190,14 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     namespace: ADDON_CHARTS.keda.namespace,
     createNamespace: false,
     atomic: true,
+    timeout: ADDON_RELEASE_TIMEOUT_SECONDS,
     values: {
       serviceAccount: { operator: { name: KEDA_OPERATOR_SERVICE_ACCOUNT } },
       prometheus: { operator: { enabled: true, podMonitor: { enabled: true } }, metricServer: { enabled: true, podMonitor: { enabled: true } } },
       enableServiceLinks: false,
     },
-  }, { ...k8sOpts, dependsOn: [kedaNamespace, prometheus] });
+    // After kube-prometheus-stack: the chart's PodMonitors need its CRDs.
+  }, { ...k8sOpts, dependsOn: [kedaNamespace, prometheus, kedaPodIdentity] });
 
   // DCGM exporter: GPU utilization and memory from every NVIDIA node, scraped via its ServiceMonitor.
   const dcgm = new k8s.helm.v3.Release(`${name}-dcgm-exporter`, {
@@ -196,6 +208,7 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     namespace: ADDON_CHARTS.prometheus.namespace,
     createNamespace: false,
     atomic: true,
+    timeout: ADDON_RELEASE_TIMEOUT_SECONDS,
     values: {
       nodeSelector: { "eks.amazonaws.com/instance-gpu-manufacturer": "nvidia" },
       tolerations: [{ ...GPU_TOLERATION }],
@@ -212,6 +225,6 @@ export function createAddons(settings: AddonSettings, provider: k8s.Provider, pa
     prometheusPodLabels: { "app.kubernetes.io/name": "prometheus" },
     kedaNamespace: ADDON_CHARTS.keda.namespace,
     kedaOperatorRole,
-    releases: [keda, prometheus, dcgm],
+    releases: { keda, prometheus, dcgmExporter: dcgm },
   };
 }

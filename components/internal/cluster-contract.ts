@@ -55,6 +55,18 @@ export interface GpuPoolTarget {
 }
 
 /** How tenant-facing components reach the cluster: what a Tenant needs from the GpuCluster. */
+/**
+ * What installs the CRDs the serving components create objects of. pulumi-kubernetes retries a
+ * custom resource whose kind the API server does not know yet for about a minute, then fails; the
+ * objects must wait for these instead (`dependsOn`).
+ */
+export interface CrdSources {
+  /** Installs `keda.sh` ScaledObject, ScaledJob and TriggerAuthentication (the KEDA Helm release). */
+  readonly keda: pulumi.Resource;
+  /** Installs `monitoring.coreos.com` PodMonitor and ServiceMonitor (the kube-prometheus-stack release). */
+  readonly prometheusOperator: pulumi.Resource;
+}
+
 export interface TenantClusterRef {
   /** EKS cluster name (plain: IAM resource prefixes are derived from it). */
   readonly clusterName: string;

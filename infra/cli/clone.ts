@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { CONFIG_NAMESPACE, formatKeyPath, namespaceValues, parseStackConfig } from "../config";
+import { withResolvedEconomics } from "../economics-source";
 import { evaluateStack } from "../stack-economics";
 import { EXIT, resolveStackFile, runCli, runCommand, UsageError } from "./common";
 import { costTable } from "./cost-report";
@@ -132,9 +133,9 @@ export function cloneCommand(): Command {
         const partial = `${target}.partial-${process.pid}`;
         fs.writeFileSync(partial, text);
         fs.renameSync(partial, target);
-        const config = parseStackConfig(namespaceValues(text, path.basename(target)), path.basename(target));
+        const { config, source: economicsSource } = withResolvedEconomics(parseStackConfig(namespaceValues(text, path.basename(target)), path.basename(target)), target);
         process.stdout.write(`Wrote ${path.basename(target)} (from ${path.basename(source)}).\n\n`);
-        process.stdout.write(`${costTable(evaluateStack(config, options.to), { color: process.stdout.isTTY === true })}\n`);
+        process.stdout.write(`${costTable(evaluateStack(config, options.to, { economicsSource }), { color: process.stdout.isTTY === true })}\n`);
         if (secretsToSet.length > 0) {
           process.stdout.write(`\nSecrets are not copied. Set them for the new stack:\n`);
           for (const key of secretsToSet) process.stdout.write(`  pulumi config set --secret ${key} --stack ${options.to}\n`);

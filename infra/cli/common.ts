@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import { CommanderError, type Command } from "commander";
 import { loadStackConfigFile, stackFilePath, StackConfigError, type StackConfig } from "../config";
+import { withResolvedEconomics, type EconomicsSource } from "../economics-source";
 
 export const EXIT = { ok: 0, violation: 1, invalidConfig: 2 } as const;
 
@@ -14,6 +15,8 @@ export type Format = (typeof FORMATS)[number];
 export interface StackSelection {
   readonly stack?: string;
   readonly config?: string;
+  /** A policy config to take the economics from instead of `policies/config/<environment>.json`. */
+  readonly policyConfig?: string;
 }
 
 /** The stack name and file a command reads: `--config <file>` wins over `--stack <name>`. */
@@ -27,9 +30,11 @@ export function resolveStackFile(selection: StackSelection, projectDir = process
   return { stack: selection.stack, file: stackFilePath(selection.stack, projectDir) };
 }
 
-export function loadSelectedStack(selection: StackSelection): { stack: string; file: string; config: StackConfig } {
+/** The stack file, validated, with its economics from the one source every command reads (`economics-source.ts`). */
+export function loadSelectedStack(selection: StackSelection): { stack: string; file: string; config: StackConfig; economicsSource: EconomicsSource } {
   const { stack, file } = resolveStackFile(selection);
-  return { stack, file, config: loadStackConfigFile(file) };
+  const { config, source } = withResolvedEconomics(loadStackConfigFile(file), file, selection.policyConfig !== undefined ? { policyConfigFile: selection.policyConfig } : {});
+  return { stack, file, config, economicsSource: source };
 }
 
 /** A mistake in how the command was called. */

@@ -7,7 +7,10 @@ import type { StackEvaluation } from "../stack-economics";
 
 type WorkloadRow = StackEvaluation["workloads"][number];
 
-const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
+const usd = (x: number) => {
+  const rounded = Math.round(x);
+  return `${rounded < 0 ? "-" : ""}$${Math.abs(rounded).toLocaleString("en-US")}`;
+};
 const pct = (x: number | null) => (x === null ? "none" : `${(x * 100).toFixed(1)}%`);
 const perMillion = (x: number | null) => (x === null ? "n/a" : `$${x.toFixed(x < 1 ? 3 : 2)}`);
 const months = (x: number | null) => (x === null ? "never" : x < 0.05 ? "<0.1" : x.toFixed(1));
@@ -19,6 +22,8 @@ export function costJson(evaluation: StackEvaluation): unknown {
     stack: evaluation.stack,
     catalogAsOf: evaluation.catalogAsOf,
     marginOfSafety: evaluation.marginOfSafety,
+    economicsFile: evaluation.economicsFile,
+    warnings: evaluation.warnings,
     workloads: evaluation.workloads.map((w) => ({
       name: w.name,
       tier: w.tier,
@@ -33,6 +38,14 @@ export function costJson(evaluation: StackEvaluation): unknown {
       savingsMonthlyUsd: w.savingsMonthlyUsd,
       paybackMonths: w.paybackMonths,
       gpuHoursPerMonth: w.gpuHoursPerMonth,
+      replicaGpuHoursPerMonth: w.replicaGpuHoursPerMonth,
+      nodeHoursPerMonth: w.nodeHoursPerMonth,
+      nodesAtPeak: w.nodesAtPeak,
+      fixedCostShare: w.fixedCostShare,
+      refusal: w.refusal,
+      backlog: w.backlog,
+      queueTarget: w.queueTarget,
+      tco: w.tco,
       replicaTokensPerSecond: w.replicaTokensPerSecond,
       costPerMillionTokensUsd: w.costPerMillionTokensUsd,
       ownedCostBreakdown: w.ownedCostBreakdown,
@@ -46,6 +59,7 @@ export function costJson(evaluation: StackEvaluation): unknown {
       reasons: w.reasons.map((r) => `${r.factor}: ${r.detail}`),
     })),
     totals: evaluation.totals,
+    stackCheck: evaluation.stackCheck,
   };
 }
 
@@ -70,10 +84,33 @@ function row(w: WorkloadRow): string[] {
   ];
 }
 
+/** Whole nodes at the group's peak, e.g. "2× g6e.12xlarge at peak". */
+function nodesLine(w: WorkloadRow): string {
+  const counts = new Map<string, number>();
+  for (const type of w.nodesAtPeak) counts.set(type, (counts.get(type) ?? 0) + 1);
+  const parts = [...counts.entries()].map(([type, n]) => `${n}× ${type}`);
+  return parts.length > 0 ? `${parts.join(" + ")} at peak` : w.instanceType;
+}
+
+/** The stack as a whole: totals, the stack-level check, TCO and where the economics came from. */
+function totalsLines(evaluation: StackEvaluation): string[] {
+  const t = evaluation.totals;
+  const lines = [
+    `Totals: owned ${usd(t.ownedMonthlyUsd)}/mo, API ${usd(t.apiMonthlyUsd)}/mo, savings ${usd(t.savingsMonthlyUsd)}/mo; payback ${months(t.paybackMonths)} months. Fixed costs ${usd(t.fixedMonthlyUsd)}/mo, once for the stack, shared by billed GPU-hours.`,
+  ];
+  const c = evaluation.stackCheck;
+  const scope = c.waived.length > 0 ? `the workloads no waiver covers (waived: ${c.waived.join(", ")}), with all fixed costs,` : "everything, with all fixed costs,";
+  lines.push(`Stack check: owning ${scope} ${c.passes ? "costs no more than" : "COSTS MORE than"} the API (${usd(c.ownedMonthlyUsd)} vs ${usd(c.apiMonthlyUsd)} per month)${c.passes ? "" : ": the gate refuses the stack"}.`);
+  if (t.tco.length > 0) lines.push(`TCO (migration, parallel run, growth): ${t.tco.map((p) => `${p.months} mo owned ${usd(p.ownedUsd)} vs API ${usd(p.apiUsd)} (${usd(p.savingsUsd)})`).join("; ")}.`);
+  lines.push(evaluation.economicsFile !== null ? `Economics assumptions from ${evaluation.economicsFile}.` : "Economics assumptions from the stack file or the defaults.");
+  for (const warning of evaluation.warnings) lines.push(`warning: ${warning}`);
+  return lines;
+}
+
 function shapeLine(w: WorkloadRow): string {
   const s = w.cheapestShape;
   if (s === null) return "no GPU shape in the catalog holds this model";
-  return `cheapest shape: ${s.gpusPerReplica}× GPU of ${s.instanceType} (${Math.round(s.replicaTokensPerSecond)} tok/s per replica, up to ${s.maxReplicas} replicas) at ${usd(s.ownedMonthlyUsd)}/mo${s.passesGate ? "" : ", still below break-even"}`;
+  return `cheapest shape: ${s.gpusPerReplica}× GPU of ${s.instanceType} (${Math.round(s.replicaTokensPerSecond)} tok/s per replica, up to ${s.maxReplicas} replicas) at ${usd(s.ownedMonthlyUsd)}/mo${s.cheaperThanApi ? "" : ", still dearer than the API"}`;
 }
 
 export function costTable(evaluation: StackEvaluation, options: { color?: boolean } = {}): string {
@@ -81,12 +118,11 @@ export function costTable(evaluation: StackEvaluation, options: { color?: boolea
   for (const w of evaluation.workloads) table.push(row(w));
   const lines = [`Stack ${evaluation.stack}: owned vs API, per month (730 h). Gate: utilization ≥ break-even × ${(1 + evaluation.marginOfSafety).toFixed(2)}.`, table.toString(), ""];
   for (const w of evaluation.workloads) {
-    lines.push(`${w.name} — ${w.verdict.toUpperCase()} (${w.instanceType}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`);
+    lines.push(`${w.name} — ${w.verdict.toUpperCase()} (${nodesLine(w)}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h billed, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`);
     for (const r of w.reasons) lines.push(`  - ${r.factor}: ${r.detail}`);
     lines.push(`  - ${shapeLine(w)}`);
   }
-  const t = evaluation.totals;
-  lines.push("", `Totals: owned ${usd(t.ownedMonthlyUsd)}/mo, API ${usd(t.apiMonthlyUsd)}/mo, savings ${usd(t.savingsMonthlyUsd)}/mo.`);
+  lines.push("", ...totalsLines(evaluation));
   lines.push(`Prices from the built-in catalog, as of ${evaluation.catalogAsOf.oldest} to ${evaluation.catalogAsOf.newest}; override them under economics.priceOverrides.`);
   return lines.join("\n");
 }
@@ -106,8 +142,7 @@ export function costMarkdown(evaluation: StackEvaluation): string {
     for (const r of w.reasons) lines.push(`- **${r.factor}**: ${r.detail}`);
     lines.push(`- ${shapeLine(w)}`, "", "</details>", "");
   }
-  const t = evaluation.totals;
-  lines.push(`**Totals:** owned ${usd(t.ownedMonthlyUsd)}/mo · API ${usd(t.apiMonthlyUsd)}/mo · savings ${usd(t.savingsMonthlyUsd)}/mo`, "");
+  lines.push(...totalsLines(evaluation).map((l) => `${l}  `), "");
   lines.push(`_Catalog prices as of ${evaluation.catalogAsOf.oldest} – ${evaluation.catalogAsOf.newest}; gate margin ${pct(evaluation.marginOfSafety)}._`);
   return lines.join("\n");
 }

@@ -29,8 +29,8 @@ export function costCommand(): Command {
     .action(async (options: CostOptions) => {
       await runCommand(async () => {
         const format = parseFormat(options.format);
-        const { stack, config } = loadSelectedStack(options);
-        const evaluation = evaluateStack(config, stack);
+        const { stack, file, config, economicsSource } = loadSelectedStack(options);
+        const evaluation = evaluateStack(config, stack, { economicsSource, stackFile: file });
         if (options.chart !== undefined) {
           const target = path.resolve(options.chart);
           const svg = await renderCostChartSvg(evaluation);

@@ -19,6 +19,11 @@ export interface RecordedResource {
   readonly urn?: string;
   /** URN of the parent resource; absent for resources registered without a parent. */
   readonly parent?: string;
+  /**
+   * URNs the resource waits for, as the engine receives them: `dependsOn` (components expanded to
+   * their children) and the resources its input Outputs came from. The provider is in `provider`.
+   */
+  readonly dependencies?: readonly string[];
 }
 
 export interface MockEngineOptions {
@@ -75,6 +80,7 @@ export function installMockEngine(options: MockEngineOptions = {}): RecordedReso
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
         const entry: { -readonly [K in keyof RecordedResource]: RecordedResource[K] } = { type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, provider: args.provider };
         if (registering.parent !== "") entry.parent = registering.parent;
+        entry.dependencies = registering.dependencies;
         registering.entry = entry;
         recorded.push(entry);
         // In a preview the engine knows only the inputs; ids and computed attributes are unknown.
@@ -97,10 +103,12 @@ export function installMockEngine(options: MockEngineOptions = {}): RecordedReso
  * `registerResource` is wrapped to note the request's parent before the mock's `newResource`
  * runs (synchronously, inside the call) and the URN once the mock engine answers.
  */
-const registering: { parent: string; entry?: { urn?: string } } = { parent: "" };
+const registering: { parent: string; dependencies: readonly string[]; entry?: { urn?: string } } = { parent: "", dependencies: [] };
 
 interface RegisterRequest {
   getParent(): string;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }) => void): void };
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -116,6 +124,9 @@ function recordParentsAndUrns(): void {
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
     registering.parent = request.getParent();
+    const dependencies = new Set(request.getDependenciesList());
+    request.getPropertydependenciesMap().forEach((value) => value.getUrnsList().forEach((urn) => dependencies.add(urn)));
+    registering.dependencies = [...dependencies];
     registering.entry = undefined;
     const slot: { entry?: { urn?: string } } = {};
     original(request, (error, response) => {
@@ -125,5 +136,6 @@ function recordParentsAndUrns(): void {
     // The mock's newResource ran synchronously inside the call; its answer comes later.
     slot.entry = registering.entry;
     registering.parent = "";
+    registering.dependencies = [];
   };
 }

@@ -7,8 +7,8 @@
  */
 import { z } from "zod";
 
-/** Rollout stages of the owned share, in percent: the router moves traffic 10 → 30 → 60 → 90. */
-export const ROLLOUT_STAGES_PERCENT = [0, 10, 30, 60, 90] as const;
+/** Rollout stages of the owned share, in percent: the router moves traffic 10 → 30 → 60 → 90 → 100 (the API stays the fallback). */
+export const ROLLOUT_STAGES_PERCENT = [0, 10, 30, 60, 90, 100] as const;
 
 const positive = (what: string) => z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 const nonNegative = (what: string) => z.number({ error: `expected ${what}` }).nonnegative({ error: `expected ${what}` });
@@ -92,7 +92,10 @@ export const apiAlternativeSchema = z
     catalogId: z.string().min(1).optional(),
     /** Explicit list prices; win over the catalog. */
     pricePerMillion: pricePerMillionSchema.optional(),
-    /** Discount of the provider's batch API, as a share of list price (0.5 = half price); batch tier only. @default - the catalog's batch prices where it has them, else 0 */
+    /**
+     * Discount of the provider's batch API, as a share of list price (0.5 = half price), applied to input, output and
+     * cached input alike; batch tier only. @default - the provider's batch rule in the catalog (Anthropic, OpenAI, Google: 0.5), else 0
+     */
     batchDiscount: fraction("a discount").optional(),
   })
   .refine((api) => api.catalogId !== undefined || api.pricePerMillion !== undefined, {
@@ -156,6 +159,8 @@ export const instancePriceOverrideSchema = z.strictObject({
   onDemand: nonNegative("a price in USD per hour").optional(),
   spot: nonNegative("a price in USD per hour").optional(),
   reserved: nonNegative("a price in USD per hour").optional(),
+  /** EKS Auto Mode fee of this instance type, USD per instance-hour, whatever the purchase option. @default - the catalog's fee */
+  autoModeFee: nonNegative("a fee in USD per hour").optional(),
 });
 
 /** Stack-wide economics: fixed costs, staff, margin, and price overrides. */
@@ -175,6 +180,20 @@ export const economicsConfigSchema = z.strictObject({
   fixedMonthlyUsd: nonNegative("a cost in USD").default(0),
   /** Margin of safety the gate demands over break-even utilization (0.15 = 15 %). @default 0.15 */
   marginOfSafety: fraction("a margin").default(0.15),
+  /**
+   * Batch work the owned replicas leave undone at the month's end (a backlog that keeps growing): `refuse` the
+   * workload as under-provisioned, or `send-to-api` and cost it at the API's batch price. @default "refuse"
+   */
+  unservedBatchWork: z.enum(["refuse", "send-to-api"], { error: "expected refuse or send-to-api" }).default("refuse"),
+  /** Total cost of ownership over 12, 24 and 36 months, reported next to payback. */
+  tco: z
+    .strictObject({
+      /** Months the owned path runs beside the API before it carries its share, both billed. @default 1 */
+      parallelRunMonths: nonNegative("a number of months").default(1),
+      /** Traffic growth per month, as a share (0.02 = 2 % a month, compounding). @default 0 */
+      monthlyGrowthRate: z.number({ error: "expected a growth rate between -0.5 and 1" }).min(-0.5, { error: "expected a growth rate between -0.5 and 1" }).max(1, { error: "expected a growth rate between -0.5 and 1" }).default(0),
+    })
+    .default({ parallelRunMonths: 1, monthlyGrowthRate: 0 }),
   /** Price overrides; each wins over the catalog. */
   priceOverrides: z
     .strictObject({

@@ -49,12 +49,13 @@
  *
  * Not modeled: HPA scale-up rate limits (default 100 % or 4 pods per 15 s — rarely binding for
  * GPU replicas with minutes of cold start), metric scrape/poll lag below one step, stochastic
- * queueing within a step (see `queueing.ts` for the Erlang C headroom), node bin-packing.
+ * queueing within a step (see `queueing.ts` for the Erlang C headroom). Node packing is priced
+ * afterwards from `secondsAtReplicaCount` (see `node-packing.ts`).
  *
  * Cost: one pass over typed arrays, no allocation per step; the traffic series is generated once.
  */
 import { sloSchema } from "./schema";
-import { checkStepSeconds, requestsPerStep } from "./traffic";
+import { checkStepSeconds, sharedRequestsPerStep } from "./traffic";
 import type { SimulationInput, SimulationResult } from "./types";
 
 /** HPA's default tolerance (`--horizontal-pod-autoscaler-tolerance`). */
@@ -70,6 +71,11 @@ export interface MonthSimulation extends SimulationResult {
   readonly scaleUps: number;
   /** Steps in which the replica count fell. */
   readonly scaleDowns: number;
+  /**
+   * Seconds the group spent at each billed replica count (serving + loading), index 0…maxReplicas:
+   * what whole-node billing prices, since the nodes a count needs do not scale linearly with it.
+   */
+  readonly secondsAtReplicaCount: Float64Array;
 }
 
 /** Optional per-step record, filled in place when passed (arrays of length `steps`). */
@@ -127,7 +133,7 @@ export function simulateMonth(input: SimulationInput, trace?: SimulationTrace): 
   checkInput(input);
   const dt = input.stepSeconds ?? DEFAULT_STEP_SECONDS;
   checkStepSeconds(dt);
-  const arrivals = requestsPerStep(
+  const arrivals = sharedRequestsPerStep(
     {
       requestsPerMonth: input.requestsPerMonth,
       peakToMeanRatio: input.peakToMeanRatio,
@@ -199,6 +205,7 @@ function runSimulation(input: SimulationInput, dt: number, arrivals: Float64Arra
   let peak = total;
   let scaleUps = 0;
   let scaleDowns = 0;
+  const secondsAtCount = new Float64Array(maxReplicas + 1);
 
   for (let s = 0; s < steps; s++) {
     // 1. Cold starts that finish now.
@@ -284,6 +291,7 @@ function runSimulation(input: SimulationInput, dt: number, arrivals: Float64Arra
     }
 
     replicaSeconds += total * dt;
+    secondsAtCount[total] = (secondsAtCount[total] as number) + dt;
     if (traceReplicas !== undefined) traceReplicas[s] = total;
     if (traceReady !== undefined) traceReady[s] = ready;
     if (traceQueue !== undefined) traceQueue[s] = queue;
@@ -304,5 +312,6 @@ function runSimulation(input: SimulationInput, dt: number, arrivals: Float64Arra
     overflowShare: demand > 0 ? overflow / demand : 0,
     scaleUps,
     scaleDowns,
+    secondsAtReplicaCount: secondsAtCount,
   };
 }

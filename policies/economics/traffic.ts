@@ -205,3 +205,27 @@ export function demandMultipliers(shape: Omit<TrafficShape, "requestsPerMonth">,
   const steps = SECONDS_PER_MONTH / stepSeconds;
   return requestsPerStep({ ...shape, requestsPerMonth: steps }, stepSeconds);
 }
+
+/** How many arrival series `sharedRequestsPerStep` keeps: a stack's workloads, their growth years and one search. */
+const SHARED_SERIES_LIMIT = 16;
+const sharedSeries = new Map<string, Float64Array>();
+
+/**
+ * `requestsPerStep`, generated once per traffic shape and step and then shared: the gate, the
+ * cheapest-shape search and the TCO years all simulate the same month of arrivals for a workload,
+ * so they reuse one series instead of regenerating it per candidate (least recently used kept).
+ * The array is shared: callers must not write to it.
+ */
+export function sharedRequestsPerStep(shape: TrafficShape, stepSeconds = 60): Float64Array {
+  const key = `${shape.requestsPerMonth}|${shape.peakToMeanRatio}|${shape.noiseCoefficientOfVariation}|${shape.seed ?? 1}|${stepSeconds}`;
+  const hit = sharedSeries.get(key);
+  if (hit !== undefined) {
+    sharedSeries.delete(key);
+    sharedSeries.set(key, hit);
+    return hit;
+  }
+  const series = requestsPerStep(shape, stepSeconds);
+  sharedSeries.set(key, series);
+  if (sharedSeries.size > SHARED_SERIES_LIMIT) sharedSeries.delete(sharedSeries.keys().next().value as string);
+  return series;
+}

@@ -62,7 +62,7 @@ export interface ModelCatalogEntry extends Sourced {
   readonly architecture: ModelArchitecture;
 }
 
-/** EKS fees, USD per cluster-hour, and the Auto Mode surcharge as a share of instance price. */
+/** EKS fees, USD per cluster-hour. `autoModeSurchargeShare` is no longer used: the Auto Mode fee is per instance type (`catalog/auto-mode-fees.ts`). */
 export interface EksFees {
   readonly controlPlaneUsdPerHour: number;
   readonly extendedSupportUsdPerHour: number;
@@ -175,9 +175,12 @@ export interface WorkloadFacts {
   readonly autoscaler: AutoscalerPolicy;
   /** vLLM `--gpu-memory-utilization`. */
   readonly gpuMemoryUtilization: number;
-  /** Measured tokens/s per replica; wins over the roofline. */
+  /**
+   * Tokens/s one replica sustains while meeting the workload's SLO (time per output token and queue
+   * wait), measured; wins over the roofline and is used as K as it stands (no further headroom).
+   */
   readonly measuredTokensPerSecond?: number;
-  /** USD per replica-hour; wins over the catalog. */
+  /** EC2 USD per replica-hour (a node costs this × the replicas it holds); wins over the catalog. The Auto Mode fee is added per node. */
   readonly hourlyPriceUsd?: number;
   /** Batch tiers: requests in one batch file; vLLM's offline runner loads the model once per file. */
   readonly requestsPerBatchFile?: number;
@@ -186,8 +189,6 @@ export interface WorkloadFacts {
 /** Stack-wide facts that set fixed costs and price adjustments. */
 export interface StackContext {
   readonly economics: import("./schema").EconomicsConfig;
-  /** EKS Auto Mode adds its management fee on top of instance prices. */
+  /** EKS Auto Mode adds its per-instance-type management fee to every node-hour. */
   readonly autoMode: boolean;
-  /** Owned workloads sharing the fixed costs (control plane, staff, monitoring) equally. */
-  readonly ownedWorkloadCount: number;
 }

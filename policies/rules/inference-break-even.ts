@@ -4,7 +4,7 @@
  * the pack's own catalog and config; no number the program computed is trusted.
  */
 import { z } from "zod";
-import { evaluateWorkload, type WorkloadEvaluation } from "../economics/evaluate";
+import { evaluateWorkloadsSettled, stackCheck, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
 import type { StackContext } from "../economics/types";
 import { Findings, type RuleResult } from "./internal/findings";
@@ -42,6 +42,7 @@ const CHECKS = {
   "profile-malformed": "a workload profile the economics schema rejects",
   unpriceable: "a GPU workload the gate cannot price (no node pool or instance types)",
   "economics-unknown": "a value the gate reads is unknown at preview",
+  "stack-above-api": "owning the stack's unwaived workloads, with all its fixed costs, costs more than the API for them",
 } as const;
 
 const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
@@ -53,6 +54,12 @@ export function refusalMessage(e: WorkloadEvaluation, margin: number): string {
     e.breakEvenUtilization === null
       ? "there is no break-even: fixed costs alone exceed the API bill"
       : `it needs ${pct(e.requiredUtilization!)} (break-even ${pct(e.breakEvenUtilization)} + ${pct(margin)} margin)`;
+  if (e.refusal !== null) {
+    return (
+      `workload "${e.name}": ${e.refusal}. Owning costs ${usd(e.ownedMonthlyUsd)}/month against ${usd(e.apiMonthlyUsd)}/month on the API. ` +
+      `A dated, reasoned waiver in the policy config turns this into an advisory.`
+    );
+  }
   return (
     `workload "${e.name}": modeled GPU utilization ${pct(e.modeledUtilization)} at ${pct(e.targetOwnedShare)} owned share; ${needed}. ` +
     `Owning costs ${usd(e.ownedMonthlyUsd)}/month against ${usd(e.apiMonthlyUsd)}/month on the API. ` +
@@ -79,11 +86,15 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
   const workloads = gpuWorkloadsOf(view);
   if (workloads.length === 0 && config.waivers.length === 0) return findings.result("no GPU workloads in this stack");
   const facts = workloads.map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
-  const context: StackContext = {
-    economics: config.economics,
-    autoMode: clusterUsesAutoMode(view),
-    ownedWorkloadCount: Math.max(1, facts.filter((f) => f.result.kind === "facts").length),
-  };
+  const context: StackContext = { economics: config.economics, autoMode: clusterUsesAutoMode(view) };
+  const priceable = facts.flatMap((f) => (f.result.kind === "facts" ? [{ workload: f.workload, facts: f.result.facts }] : []));
+  // All workloads together: fixed costs are shared by billed GPU-hours, so no declared placeholder dilutes them.
+  const settled = evaluateWorkloadsSettled(
+    priceable.map((p) => p.facts),
+    context,
+  );
+  const evaluations = new Map(priceable.map((p, i) => [p.workload, settled.results[i]!]));
+  let refused = false;
   for (const { workload, result } of facts) {
     const urn = workload.resource.urn;
     if (result.kind === "unknown") {
@@ -92,21 +103,35 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
     }
     if (result.kind === "invalid") {
       findings.violation(result.check, urn, `${workloadLabel(workload)} ${result.message}`);
+      refused = true;
       continue;
     }
-    let evaluation: WorkloadEvaluation;
-    try {
-      evaluation = evaluateWorkload(result.facts, context);
-    } catch (error) {
+    const evaluation = evaluations.get(workload)!;
+    if (evaluation instanceof Error) {
       // A shape the catalog cannot price or hold (a replica wider than any instance, an unknown type): refuse, never crash.
-      findings.violation("unpriceable", urn, `${workloadLabel(workload)} cannot be priced: ${(error as Error).message}`);
+      findings.violation("unpriceable", urn, `${workloadLabel(workload)} cannot be priced: ${evaluation.message}`);
+      refused = true;
       continue;
     }
-    if (evaluation.passesGate) continue;
     const waiver = waivers.get(evaluation.name);
+    if (evaluation.passesGate) continue;
     const message = refusalMessage(evaluation, config.economics.marginOfSafety);
     if (waiver !== undefined) findings.advisory("waived", urn, `${message} Waived until ${waiver.expires}: ${waiver.reason!.trim()}`);
-    else findings.violation("below-break-even", urn, message);
+    else {
+      findings.violation("below-break-even", urn, message);
+      refused = true;
+    }
+  }
+  // The stack as a whole, once every workload passes or is waived: all fixed costs against the unwaived workloads' API bill.
+  const evaluated = settled.results.filter((r): r is WorkloadEvaluation => !(r instanceof Error));
+  const stack = stackCheck(evaluated, settled.totals.fixedMonthlyUsd, new Set(waivers.keys()));
+  if (!refused && evaluated.length > 0 && !stack.passes) {
+    findings.violation(
+      "stack-above-api",
+      "",
+      `owning this stack's unwaived workloads costs ${usd(stack.ownedMonthlyUsd)}/month (fixed costs ${usd(settled.totals.fixedMonthlyUsd)} once for the stack) against ${usd(stack.apiMonthlyUsd)}/month on the API for the same traffic: ` +
+        `move workloads back to the API, shrink fixed costs, or send more traffic to the owned path`,
+    );
   }
   return findings.result();
 }

@@ -9,6 +9,7 @@ import {
   type GpuClusterArgs,
   karpenterCapacityTypes,
 } from "../../components/gpu-cluster";
+import { newestStandardSupportVersion } from "../../policies/eks-versions";
 import { recordedPolicies, wildcardProblems } from "../fixtures/iam-policies";
 import { validateKubernetesObject, validateRecordedKubernetesObjects } from "../helpers/kubernetes-schemas";
 import { find, installPulumiMocks, ofType, type RecordedResource, valueOf } from "../helpers/pulumi-mocks";
@@ -111,7 +112,7 @@ describe("the EKS cluster", () => {
     const privateSubnetIds = ["gpu-private-0-id", "gpu-private-1-id"];
     expect(eks).toMatchObject({
       name: "inference-dev",
-      version: "1.33",
+      version: newestStandardSupportVersion(new Date()),
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       bootstrapSelfManagedAddons: false,
       computeConfig: { enabled: true, nodePools: ["general-purpose", "system"], nodeRoleArn: "arn:aws:mock:us-east-1:123456789012:gpu-node" },
@@ -402,7 +403,7 @@ describe("defaults", () => {
   it("applies every documented default of GpuClusterArgs", async () => {
     const { recorded, cluster } = await build({ gpuPools: [{ name: "p", instanceTypes: ["g6e.xlarge"], gpuLimit: 4 }] });
     expect(GPU_CLUSTER_DEFAULTS).toMatchObject({
-      kubernetesVersion: "1.33",
+      upgradePolicy: "STANDARD",
       nodeProvisioning: "auto-mode",
       endpointPublicAccessCidrs: [],
       adminRoleArns: [],
@@ -418,7 +419,9 @@ describe("defaults", () => {
       weightsNoncurrentVersionDays: 30,
     });
     const eks = find(recorded, "aws:eks/cluster:Cluster", "gpu-eks").inputs;
-    expect(eks.version).toBe("1.33"); // kubernetesVersion
+    expect(GPU_CLUSTER_DEFAULTS.kubernetesVersion(new Date("2026-12-02T00:00:00Z"))).toBe("1.35");
+    expect(eks.version).toBe(newestStandardSupportVersion(new Date())); // kubernetesVersion
+    expect((eks.upgradePolicy as { supportType: string }).supportType).toBe("STANDARD"); // upgradePolicy
     expect((eks.vpcConfig as { endpointPublicAccess: boolean }).endpointPublicAccess).toBe(false); // endpointPublicAccessCidrs []
     expect(count(recorded, "aws:eks/accessEntry:AccessEntry")).toBe(0); // adminRoleArns []
     expect(find(recorded, "aws:ec2/vpc:Vpc", "gpu-vpc").inputs.cidrBlock).toBe("10.0.0.0/16"); // vpcCidr
@@ -473,6 +476,14 @@ describe("validation", () => {
         "  clusterLogRetentionDays: got 10; expected one of CloudWatch's periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
       ].join("\n"),
     );
+  });
+
+  it("refuses a Kubernetes version past its end of standard support under STANDARD, naming the date and the fix", () => {
+    installPulumiMocks();
+    expect(() => new GpuCluster("old", { ...baseArgs, kubernetesVersion: "1.33" })).toThrowError(
+      /kubernetesVersion: "1\.33" left EKS standard support on 2026-07-29 .*under upgradePolicy STANDARD use 1\.\d+/,
+    );
+    expect(() => new GpuCluster("typo", { ...baseArgs, kubernetesVersion: "1.3" })).toThrowError(/kubernetesVersion: "1\.3" is not an EKS version this stack knows/);
   });
 
   it("lists the control-plane log types it turns on", () => {

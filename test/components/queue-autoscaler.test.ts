@@ -205,7 +205,7 @@ describe("batch tier: SQS queue, DLQ, least-privilege IAM, ScaledJob", () => {
     expect(statements.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
       ["TakeJobs", ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], "arn:aws:mock:us-east-1:123456789012:summaries-jobs"],
       ["ReadInputs", ["s3:GetObject"], "arn:aws:s3:::inference-dev-weights/support/batch/summaries/input/*"],
-      ["WriteOutputs", ["s3:PutObject"], "arn:aws:s3:::inference-dev-weights/support/batch/summaries/output/*"],
+      ["WriteOutputs", ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::inference-dev-weights/support/batch/summaries/output/*"],
       ["UseBucketKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], "arn:aws:kms:us-east-1:123456789012:key/weights"],
     ]);
     const trust = JSON.parse(find(recorded, "aws:iam/role:Role", "summaries-job").inputs.assumeRolePolicy as string) as { Statement: Obj[] };

@@ -85,6 +85,10 @@ describe("VllmServer children", () => {
       "--gpu-memory-utilization",
       "0.9",
       "--enable-prefix-caching",
+      "--max-model-len",
+      String(plan.engine.maxModelLen),
+      "--max-num-seqs",
+      String(plan.engine.maxNumSeqs),
       "--port",
       "8000",
       "--disable-uvicorn-access-log",
@@ -234,8 +238,8 @@ describe("VllmServer defaults", () => {
     const spec = at(find(recorded, "kubernetes:apps/v1:Deployment", "chat").inputs, "spec", "template", "spec") as Obj;
     expect(spec.serviceAccountName).toBeUndefined();
     expect(c.args).toContain("--enable-prefix-caching");
-    expect(c.args).not.toContain("--max-model-len");
-    expect(c.args).not.toContain("--max-num-seqs");
+    // maxModelLen / maxNumSeqs: the plan's engine limits (what fits, and the cost model's batch).
+    expect(c.args).toEqual(expect.arrayContaining(["--max-model-len", String(plan.engine.maxModelLen), "--max-num-seqs", String(plan.engine.maxNumSeqs)]));
     expect(c.args).not.toContain("--quantization");
     expect(c.args).not.toContain("--kv-cache-dtype");
     expect(at(c, "args", 2)).toBe("chat"); // served model name = workload name
@@ -260,10 +264,11 @@ describe("VllmServer defaults", () => {
     expect(VLLM_IMAGE).toBe("vllm/vllm-openai:v0.26.0");
   });
 
-  it("renders the profile's fp8 precisions and max context as vLLM flags", async () => {
-    const { recorded } = await build({
-      profile: { ...profileOf(chat), model: { id: chat.model.id, weightPrecision: "fp8", kvCachePrecision: "fp8", architecture: { parametersBillions: 8, layers: 32, hiddenSize: 4096, attentionHeads: 32, kvHeads: 8, maxContextTokens: 32768 } } },
-    });
+  it("renders the profile's fp8 precisions and the plan's context (capped at the model's own) as vLLM flags", async () => {
+    const model = { id: chat.model.id, weightPrecision: "fp8" as const, kvCachePrecision: "fp8" as const, architecture: { parametersBillions: 8, layers: 32, hiddenSize: 4096, attentionHeads: 32, kvHeads: 8, maxContextTokens: 32768 } };
+    const fp8Plan = servingPlan(config, { ...chat, model }, WEIGHT_GIB);
+    expect(fp8Plan.engine.maxModelLen).toBe(32768);
+    const { recorded } = await build({ plan: fp8Plan, profile: { ...profileOf(chat), model } });
     const args = container(find(recorded, "kubernetes:apps/v1:Deployment", "chat")).args as string[];
     expect(args).toEqual(expect.arrayContaining(["--quantization", "fp8", "--kv-cache-dtype", "fp8", "--max-model-len", "32768"]));
   });

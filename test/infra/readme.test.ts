@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { loadStackConfigFile } from "../../infra/config";
+import { withResolvedEconomics } from "../../infra/economics-source";
 import { evaluateStack } from "../../infra/stack-economics";
 import { DEV_STACK_FILE, REPO_ROOT } from "../fixtures/stack-files";
 
@@ -26,7 +27,8 @@ describe("README", () => {
   });
 
   it("shows the dev stack's verdicts, utilizations and monthly costs as npm run cost computes them", () => {
-    const evaluation = evaluateStack(loadStackConfigFile(DEV_STACK_FILE), "dev", { cheapestShape: false });
+    const { config } = withResolvedEconomics(loadStackConfigFile(DEV_STACK_FILE), DEV_STACK_FILE, { projectDir: REPO_ROOT });
+    const evaluation = evaluateStack(config, "dev", { cheapestShape: false });
     const pct = (x: number | null) => (x === null ? "none" : `${(x * 100).toFixed(1)}%`);
     const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
     for (const w of evaluation.workloads) {

@@ -9,12 +9,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfigFile, type StackConfig } from "../../infra/config";
 import { engineConfigOf } from "../../infra/plan/run-program";
+import { resolveEconomics, withResolvedEconomics } from "../../infra/economics-source";
 import { stackContext, workloadFacts } from "../../infra/stack-economics";
-import { evaluateWorkload } from "../../policies/economics/evaluate";
+import { evaluateWorkloads } from "../../policies/economics/evaluate";
 import { economicsConfigSchema } from "../../policies/economics/schema";
 import { gpuWorkloadsOf } from "../../policies/rules/internal/kubernetes";
 import { stackViewOf, type StackView } from "../../policies/rules/internal/stack";
-import { clusterUsesAutoMode, readProfile, workloadFactsOf } from "../../policies/rules/internal/workload-facts";
+import { clusterUsesAutoMode, workloadFactsOf } from "../../policies/rules/internal/workload-facts";
 import { DEV_STACK_FILE, REPO_ROOT } from "../fixtures/stack-files";
 import { installPulumiMocks } from "../helpers/pulumi-mocks";
 
@@ -45,34 +46,34 @@ describe("the gate and npm run cost agree on the dev stack", () => {
     }
   });
 
-  it("ships a dev policy config whose economics are the dev stack's, so both report the same numbers", () => {
+  it("reads its economics from the dev policy config, so the gate and the CLI report the same numbers", () => {
     const policyConfig = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", "dev.json"), "utf8")) as { "inference-break-even": { economics: unknown } };
     const gateEconomics = economicsConfigSchema.parse(policyConfig["inference-break-even"].economics);
-    expect(gateEconomics).toEqual(config.economics);
+    const cliConfig = withResolvedEconomics(config, DEV_STACK_FILE, { projectDir: REPO_ROOT }).config;
+    expect(cliConfig.economics).toEqual(gateEconomics);
     expect(clusterUsesAutoMode(view)).toBe(config.cluster.nodeProvisioning === "auto-mode");
-    const context = stackContext(config);
-    for (const workload of gpuWorkloadsOf(view)) {
-      const read = readProfile(workload);
-      if (!("profile" in read)) throw new Error("profile expected");
+    const gateFacts = gpuWorkloadsOf(view).map((workload) => {
       const facts = workloadFactsOf(view, workload);
       if (facts.kind !== "facts") throw new Error("facts expected");
-      const gate = evaluateWorkload(facts.facts, { economics: gateEconomics, autoMode: clusterUsesAutoMode(view), ownedWorkloadCount: gpuWorkloadsOf(view).length });
-      const cli = evaluateWorkload(workloadFacts(config, config.workloads.find((w) => w.name === read.profile.name)!), context);
-      expect([gate.modeledUtilization, gate.breakEvenUtilization, gate.ownedMonthlyUsd, gate.apiMonthlyUsd, gate.passesGate]).toEqual([
-        cli.modeledUtilization,
-        cli.breakEvenUtilization,
-        cli.ownedMonthlyUsd,
-        cli.apiMonthlyUsd,
-        cli.passesGate,
-      ]);
-    }
+      return facts.facts;
+    });
+    const gate = evaluateWorkloads(gateFacts, { economics: gateEconomics, autoMode: clusterUsesAutoMode(view) }).workloads;
+    const cli = evaluateWorkloads(
+      gateFacts.map((f) => workloadFacts(cliConfig, cliConfig.workloads.find((w) => w.name === f.profile.name)!)),
+      stackContext(cliConfig),
+    ).workloads;
+    expect(gate.map((g) => [g.name, g.modeledUtilization, g.breakEvenUtilization, g.ownedMonthlyUsd, g.apiMonthlyUsd, g.passesGate])).toEqual(
+      cli.map((c) => [c.name, c.modeledUtilization, c.breakEvenUtilization, c.ownedMonthlyUsd, c.apiMonthlyUsd, c.passesGate]),
+    );
   });
 });
 
 describe("every shipped stack and its policy config", () => {
-  it.each(["dev", "prod"])("Pulumi.%s.yaml's economics are the ones its policy config enforces", (stack) => {
-    const stackEconomics = loadStackConfigFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`)).economics;
+  it.each(["dev", "prod"])("Pulumi.%s.yaml takes its economics from its policy config, with no disagreeing key", (stack) => {
+    const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+    const source = resolveEconomics(loadStackConfigFile(file), file, { projectDir: REPO_ROOT });
     const policyConfig = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policies", "config", `${stack}.json`), "utf8")) as { "inference-break-even": { economics: unknown } };
-    expect(economicsConfigSchema.parse(policyConfig["inference-break-even"].economics)).toEqual(stackEconomics);
+    expect(source.file).toBe(path.join("policies", "config", `${stack}.json`));
+    expect(source.economics).toEqual(economicsConfigSchema.parse(policyConfig["inference-break-even"].economics));
   });
 });

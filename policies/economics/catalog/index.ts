@@ -6,12 +6,15 @@
 import type { EconomicsConfig, ModelArchitecture, ModelSpec } from "../schema";
 import type { ApiPriceSpec, CapacityType, GpuSpec, InstanceTypeSpec, ModelCatalogEntry, Sourced } from "../types";
 import { API_PRICES } from "./api-prices";
+import { AUTO_MODE_FEES } from "./auto-mode-fees";
+import { BATCH_RULES, type BatchRule } from "./batch-rules";
 import { EKS_FEES } from "./fees";
 import { GPUS } from "./gpus";
 import { INSTANCE_TYPES, PRICE_KEY } from "./instances";
 import { MODELS } from "./models";
 
-export { API_PRICES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS };
+export { API_PRICES, AUTO_MODE_FEES, BATCH_RULES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS };
+export type { BatchRule };
 
 type PriceOverrides = EconomicsConfig["priceOverrides"];
 
@@ -44,6 +47,27 @@ export function catalogInstancePrice(instanceId: string, capacityType: CapacityT
     );
   }
   return price;
+}
+
+/**
+ * EKS Auto Mode fee of one instance of a type, USD per hour: `priceOverrides.instances[id].autoModeFee`
+ * wins, else the catalog. The same whatever the EC2 purchase option (AWS bills it per instance type).
+ */
+export function autoModeFeeUsdPerHour(instanceId: string, overrides?: PriceOverrides["instances"]): number {
+  const override = overrides?.[instanceId]?.autoModeFee;
+  if (override !== undefined) return override;
+  const row = AUTO_MODE_FEES.find((f) => f.instanceType === instanceId);
+  if (row === undefined) {
+    throw new Error(
+      `no EKS Auto Mode fee for instance type "${instanceId}" in the catalog: set economics.priceOverrides.instances["${instanceId}"].autoModeFee (USD per instance-hour)`,
+    );
+  }
+  return row.usdPerHour;
+}
+
+/** The batch-API rule of a provider, or undefined when the catalog knows none. */
+export function batchRuleOf(provider: string): BatchRule | undefined {
+  return BATCH_RULES.find((r) => r.provider === provider);
 }
 
 /**
@@ -82,7 +106,7 @@ export function resolveArchitecture(model: Pick<ModelSpec, "id" | "architecture"
 
 /** Every dated row of the catalog. */
 export function catalogRows(): readonly Sourced[] {
-  return [...GPUS, ...INSTANCE_TYPES, ...API_PRICES, ...MODELS, ...EKS_FEES.sources];
+  return [...GPUS, ...INSTANCE_TYPES, ...API_PRICES, ...MODELS, ...EKS_FEES.sources, ...AUTO_MODE_FEES, ...BATCH_RULES];
 }
 
 /** Oldest and newest `asOf` across the catalog's tables, for display next to any figure it produced. */
