@@ -50,6 +50,8 @@ function main() {
     return;
   }
   const { runCli } = require(path.join(root, "infra", "cli", "common.js"));
+  // Commands that run another command (pr-check runs plan) start it through this launcher.
+  process.env.GPU_INFERENCE_LAUNCHER = __filename;
   // commander reads the program name from argv[1].
   process.argv = [process.argv[0], path.join(PROJECT_ROOT, "infra", "cli", `${command}.ts`), ...args];
   void runCli(factory());

@@ -63,13 +63,14 @@ export interface PlanRun {
   readonly stderr: string;
 }
 
-/**
- * `npm run plan -- --stack <stack> --base <ref> --format markdown`, through the project's CLI
- * launcher, as a child process (the plan runs Pulumi's mock engine, which is process-global).
- */
+/** The CLI launcher (bin/gpu-inference.js) sets this to its own path; from the source tree it is two levels up. */
+function launcher(): string {
+  return process.env.GPU_INFERENCE_LAUNCHER ?? path.resolve(__dirname, "..", "..", "bin", "gpu-inference.js");
+}
+
+/** `npm run plan -- --stack <stack> --base <ref> --format markdown`, as a child process (the plan runs Pulumi's mock engine, which is process-global). */
 export function runPlan(stack: string, base: string, projectDir = process.cwd()): PlanRun {
-  const launcher = path.join(projectDir, "bin", "gpu-inference.js");
-  const run = spawnSync(process.execPath, [launcher, "plan", "--stack", stack, "--base", base, "--format", "markdown"], {
+  const run = spawnSync(process.execPath, [launcher(), "plan", "--stack", stack, "--base", base, "--format", "markdown"], {
     cwd: projectDir,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },

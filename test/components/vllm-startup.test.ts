@@ -21,7 +21,8 @@ import { loadStackConfigFile, parseStackConfig, namespaceValues, StackConfigErro
 import { workloadFacts } from "../../infra/stack-economics";
 import { bytesPerElement, RUNTIME_RESERVE_GIB_PER_GPU, weightGiB } from "../../policies/economics/capacity";
 import { gpuById, instanceById, resolveArchitecture } from "../../policies/economics/catalog";
-import { pickInstanceType, sizedReplicaCapacity, workloadWeightGiB } from "../../policies/economics/evaluate";
+import { sizedReplicaCapacity, workloadWeightGiB } from "../../policies/economics/evaluate";
+import { poolNodeOptions } from "../../policies/economics/usage";
 import { VLLM_BLOCK_TOKENS } from "../../policies/economics/engine-limits";
 import { stackContext } from "../../infra/stack-economics";
 
@@ -80,7 +81,7 @@ describe("vLLM start-up on the shipped stacks", () => {
   it.each(cases.map((c) => [`${c.stack}/${c.workload.name}`, c] as const))("%s starts with the batch the cost model assumes", (_label, { config, workload }) => {
     const argv = renderedArgs(config, workload);
     const facts = workloadFacts(config, workload);
-    const capacity = sizedReplicaCapacity(facts, pickInstanceType(facts, stackContext(config)));
+    const capacity = sizedReplicaCapacity(facts, poolNodeOptions(facts, stackContext(config))[0]!.instanceType);
     expect(Number(flag(argv, "--max-num-seqs"))).toBe(Math.max(1, capacity.concurrentSequences));
   });
 
