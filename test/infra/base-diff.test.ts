@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadStackConfigFile, type StackConfig } from "../../infra/config";
 import { baseDiffMarkdown } from "../../infra/cli/plan-report";
-import { BaseRefError, compareWithBase, diffEvaluations, readFileAtRef } from "../../infra/plan/base-diff";
+import { BaseRefError, compareWithBase, diffEvaluations, readFileAtRef, stackConfigAtRef } from "../../infra/plan/base-diff";
 import { evaluateStack, type StackEvaluation } from "../../infra/stack-economics";
 import { DEV_STACK_FILE, tempProject } from "../fixtures/stack-files";
 
@@ -80,11 +80,12 @@ describe("the stack file at the base ref (git show, no checkout)", () => {
     const compared = compareWithBase("main", file, "dev", now, evaluate);
     expect(compared.status).toBe("compared");
     if (compared.status === "base-invalid") throw new Error("unreachable");
-    expect(compared.workloads.map((w) => [w.name, w.change])).toEqual([
-      ["ticket-classifier", "changed"],
-      ["document-processing", "unchanged"],
-      ["support-chat", "unchanged"],
-    ]);
+    // Half the requests: half the API bill. (The others may change too: fixed costs are shared by use.)
+    const ticket = compared.workloads[0]!;
+    expect([ticket.name, ticket.change]).toEqual(["ticket-classifier", "changed"]);
+    if (ticket.change !== "changed") throw new Error("unreachable");
+    expect(ticket.base.apiMonthlyUsd).toBeCloseTo(2 * ticket.head.apiMonthlyUsd, 6);
+    expect(compared.workloads.map((w) => w.name)).toEqual(["ticket-classifier", "document-processing", "support-chat"]);
     expect(compareWithBase(empty, file, "dev", now, evaluate).status).toBe("new-stack");
   });
 
@@ -94,6 +95,20 @@ describe("the stack file at the base ref (git show, no checkout)", () => {
     fs.copyFileSync(DEV_STACK_FILE, file);
     const compared = compareWithBase("HEAD", file, "dev", head, evaluate);
     expect(compared).toMatchObject({ status: "base-invalid", problems: ["Pulumi.dev.yaml@HEAD: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1"] });
+  });
+
+  it("the base's economics come from the policy config as it was at the base, the one source plan reads", () => {
+    const policyFile = path.join(project.dir, "policies", "config", "dev.json");
+    fs.mkdirSync(path.dirname(policyFile), { recursive: true });
+    const policy = (fixed: number) => JSON.stringify({ "inference-break-even": { economics: { fixedMonthlyUsd: fixed, marginOfSafety: 0.2 } } });
+    fs.writeFileSync(policyFile, policy(1234));
+    git("add", "-A");
+    git("commit", "-q", "-m", "policy config");
+    fs.writeFileSync(policyFile, policy(9999)); // the working tree's value is not the base's
+    const { config } = stackConfigAtRef("HEAD", file, policyFile);
+    expect(config!.economics.fixedMonthlyUsd).toBe(1234);
+    expect(config!.economics.marginOfSafety).toBe(0.2);
+    expect(stackConfigAtRef(empty, file, policyFile).config).toBeNull();
   });
 
   it("an unknown ref is a clear usage error", () => {
