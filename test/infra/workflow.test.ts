@@ -135,7 +135,7 @@ describe("pull-request workflow: every run: block, in a clone of a pull request 
         traffic: { requestsPerMonth: 150_000_000, meanInputTokens: 500, meanOutputTokens: 8, peakToMeanRatio: 1.3, prefixCacheHitRate: 0.5 },
         api: { catalogId: "gpt-4.1-mini" },
         rollout: { currentOwnedPercent: 30, targetOwnedPercent: 90 },
-        serving: { gpuPool: "l4-spot", gpusPerReplica: 1, minReplicas: 0, maxReplicas: 6, targetQueueDepthPerReplica: 20000, requestsPerBatchFile: 20000 },
+        serving: { gpuPool: "l4-spot", gpusPerReplica: 1, minReplicas: 0, maxReplicas: 8, targetQueueDepthPerReplica: 20000, requestsPerBatchFile: 20000 },
       });
       workloads.items.push(copy);
       fs.writeFileSync(file, doc.toString());
