@@ -81,9 +81,10 @@ export function resolveEconomics(config: StackConfig, stackFile: string, options
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(policyFile, "utf8")) as unknown;
-  } catch (error) {
-    throw new StackConfigError(shownPolicy, [`${shownPolicy}: not valid JSON: ${(error as Error).message}`]);
+  } catch {
+    raw = undefined;
   }
+  if (!isRecord(raw)) throw new StackConfigError(shownPolicy, [`${shownPolicy}: expected a JSON object of policy names to enforcement levels or settings`]);
   const section = isRecord(raw) ? raw[ECONOMICS_POLICY] : undefined;
   const rawEconomics = isRecord(section) ? section.economics : undefined;
   const parsed = economicsConfigSchema.safeParse(rawEconomics ?? {});

@@ -12,7 +12,7 @@ import { Command } from "commander";
 import { isMap, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
 import { LIVE_SERIES } from "../../components/internal/live-rules";
-import { evaluateWorkload } from "../../policies/economics/evaluate";
+import { evaluateWorkloads, type evaluateWorkload } from "../../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValues, parseStackConfig, type StackConfig } from "../config";
 import { stackContext, workloadFacts } from "../stack-economics";
 import { EXIT, resolveStackFile, runCli, runCommand, UsageError } from "./common";
@@ -151,8 +151,9 @@ export function stackWorkload(stackText: string, stackFile: string, name: string
 }
 
 function evaluateNamed(config: StackConfig, name: string): ReturnType<typeof evaluateWorkload> {
-  const workload = config.workloads.find((w) => w.name === name)!;
-  return evaluateWorkload(workloadFacts(config, workload), stackContext(config));
+  // The whole stack, so the workload carries its GPU-hour share of the fixed costs, as in `npm run cost`.
+  const { workloads } = evaluateWorkloads(config.workloads.map((w) => workloadFacts(config, w)), stackContext(config));
+  return workloads.find((w) => w.name === name)!;
 }
 
 /**

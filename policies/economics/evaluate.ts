@@ -21,7 +21,7 @@ import { tcoOf, type TcoPoint } from "./tco";
 import { HOURS_PER_MONTH, type ReplicaCapacity, type SimulationResult, type StackContext, type WorkloadFacts } from "./types";
 import { workloadUsage, type Backlog, type QueueTargetCheck, type UsageOptions, type WorkloadUsage } from "./usage";
 
-export { resolveApiPrice, sizedReplicaCapacity } from "./usage";
+export { pickInstanceType, resolveApiPrice, sizedReplicaCapacity } from "./usage";
 
 export type Verdict = "own" | "api" | "hybrid";
 
@@ -81,6 +81,11 @@ export interface WorkloadEvaluation {
   /** Instance types of the nodes at the group's most replicas, one entry per node. */
   readonly nodesAtPeak: readonly string[];
   readonly capacity: ReplicaCapacity;
+  /**
+   * The verdict flips inside the capacity range: the gate refuses at the conservative (low) end
+   * of a roofline's K but would pass at its high end. Measure throughput before deciding.
+   */
+  readonly capacityMarginal: boolean;
   readonly simulation: SimulationResult;
   readonly backlog: Backlog;
   readonly queueTarget: QueueTargetCheck | null;
@@ -159,7 +164,7 @@ export function evaluateWorkloadsSettled(
 function priceStack(usages: readonly WorkloadUsage[], context: StackContext, options: Pick<UsageOptions, "stepSeconds">): StackEconomics {
   const shares = fixedCostShares(usages);
   const fixedTotal = stackFixedMonthlyUsd(context);
-  const workloads = usages.map((usage, i) => priceUsage(usage, shares[i]!, fixedTotal, context, options));
+  const workloads = usages.map((usage, i) => withCapacityRange(usage, priceUsage(usage, shares[i]!, fixedTotal, context, options), shares[i]!, fixedTotal, context, options));
   const variable = workloads.reduce((sum, w) => sum + w.ownedMonthlyUsd - w.ownedCostBreakdown.fixedUsd, 0);
   const owned = fixedTotal + variable;
   const api = workloads.reduce((sum, w) => sum + w.apiMonthlyUsd, 0);
@@ -211,7 +216,14 @@ export function evaluateWorkload(facts: WorkloadFacts, context: StackContext, op
 }
 
 /** Costs, break-even, gate and verdict of one usage, given its share of the fixed costs. */
-function priceUsage(usage: WorkloadUsage, fixedShare: number, fixedTotal: number, context: StackContext, options: Pick<UsageOptions, "stepSeconds">): WorkloadEvaluation {
+function priceUsage(
+  usage: WorkloadUsage,
+  fixedShare: number,
+  fixedTotal: number,
+  context: StackContext,
+  options: Pick<UsageOptions, "stepSeconds">,
+  parts: { readonly tco: boolean } = { tco: true },
+): WorkloadEvaluation {
   const { facts, capacity, simulation } = usage;
   const { profile } = facts;
   const share = profile.rollout.targetOwnedPercent / 100;
@@ -268,14 +280,38 @@ function priceUsage(usage: WorkloadUsage, fixedShare: number, fixedTotal: number
     instanceType: mostCommon(nodesAtPeak) ?? usage.nodeOptions[0]!.instanceType,
     nodesAtPeak,
     capacity,
+    capacityMarginal: false,
     simulation,
     backlog: usage.backlog,
     queueTarget: usage.queueTarget,
     apiPricePerMillion: usage.apiPrice,
-    tco: tcoOf(usage, { fixedUsd, gpuUsd, ownedMonthlyUsd, apiMonthlyUsd, migrationUsd }, context, options),
+    tco: parts.tco ? tcoOf(usage, { fixedUsd, gpuUsd, ownedMonthlyUsd, apiMonthlyUsd, migrationUsd }, context, options) : [],
   };
   const { verdict, reasons } = decide(evaluation, facts);
   return { ...evaluation, verdict, reasons };
+}
+
+/**
+ * A roofline's K is a range (its calibration's leave-out error) and the gate plans on the low
+ * end. When that refuses, price the same month at the high end: if it would pass, the verdict
+ * flips inside the range and the evaluation says so ("marginal: measure first").
+ */
+function withCapacityRange(
+  usage: WorkloadUsage,
+  low: WorkloadEvaluation,
+  fixedShare: number,
+  fixedTotal: number,
+  context: StackContext,
+  options: Pick<UsageOptions, "stepSeconds">,
+): WorkloadEvaluation {
+  if (low.passesGate || !low.capacity.fits || low.capacity.basis !== "roofline" || low.refusal !== null) return low;
+  const highUsage = workloadUsage(usage.facts, context, { ...options, capacityEnd: "high", nodeOptions: usage.nodeOptions });
+  if (!priceUsage(highUsage, fixedShare, fixedTotal, context, options, { tco: false }).passesGate) return low;
+  const r = low.capacity.tokensPerSecondRange;
+  const detail =
+    `marginal: measure first — the verdict flips inside the capacity range (${Math.round(r.low)}–${Math.round(r.high)} tok/s per replica, ` +
+    `the calibration's leave-out error): the gate plans on the low end and refuses, the high end would pass; set serving.measuredTokensPerSecond from a load test to decide`;
+  return { ...low, capacityMarginal: true, reasons: [...low.reasons, { factor: "capacity", favours: "own", detail }] };
 }
 
 function mostCommon(list: readonly string[]): string | undefined {

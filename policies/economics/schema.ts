@@ -41,6 +41,10 @@ export const modelArchitectureSchema = z.strictObject({
   headDim: positiveInt("a positive whole number").optional(),
   /** Longest context the model supports, in tokens. */
   maxContextTokens: positiveInt("a positive whole number of tokens"),
+  /** Vocabulary size (`vocab_size`): sizes the embedding and LM head, which FP8 checkpoints keep in BF16. @default - unknown: every weight at the served precision */
+  vocabularySize: positiveInt("a positive whole number of tokens").optional(),
+  /** Whether the LM head shares the embedding matrix (`tie_word_embeddings`). @default false */
+  tiedEmbeddings: z.boolean({ error: "expected true or false" }).optional(),
 });
 export type ModelArchitecture = z.infer<typeof modelArchitectureSchema>;
 

@@ -28,6 +28,8 @@ export interface GpuSpec extends Sourced {
   readonly bf16DenseTflops: number;
   /** Dense FP8 tensor throughput, TFLOPS; null where the GPU has no FP8 tensor cores. */
   readonly fp8DenseTflops: number | null;
+  /** GPU-to-GPU link bandwidth per direction, GB/s (NVLink, else PCIe): what tensor-parallel all-reduces cross. */
+  readonly interconnectGBps: number;
 }
 
 export type CapacityType = "on-demand" | "spot" | "reserved";
@@ -95,8 +97,13 @@ export interface ReplicaCapacity {
   readonly fits: boolean;
   /** Why it does not fit, for people. */
   readonly reason?: string;
-  /** Tokens (input + output) per second one replica sustains for this mix within the SLO. */
+  /**
+   * Tokens (input + output) per second one replica sustains for this mix within the SLO: the
+   * measured figure when one is configured, else the low end of `tokensPerSecondRange`.
+   */
   readonly tokensPerSecond: number;
+  /** The roofline's figure and the band its calibration error allows (all equal for a measured figure). */
+  readonly tokensPerSecondRange: { readonly low: number; readonly central: number; readonly high: number };
   /** Requests per second at that throughput. */
   readonly requestsPerSecond: number;
   /** Sequences decoded together (vLLM `--max-num-seqs` this implies). */

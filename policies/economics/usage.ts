@@ -16,7 +16,7 @@
  */
 import { apiCostUsd, splitTokens } from "./break-even";
 import { autoModeFeeUsdPerHour, batchRuleOf, catalogApiPrice, catalogInstancePrice, gpuById, instanceById, resolveArchitecture } from "./catalog";
-import { estimateModelReloadSeconds, replicaCapacity, weightGiB } from "./capacity";
+import { atCapacityEnd, estimateModelReloadSeconds, replicaCapacity, scaleCapacity, weightGiB, type CapacityEnd } from "./capacity";
 import { packReplicas, type NodeOption, type PackingTable } from "./node-packing";
 import { maxOfferedLoadForWaitProbability } from "./queueing";
 import { sloSchema, type PricePerMillion, type Slo, type WorkloadProfile } from "./schema";
@@ -105,10 +105,10 @@ export function resolveApiPrice(profile: WorkloadProfile, context: StackContext)
  * SLO (time per output token and queue wait), so it is K as it stands — headroom is applied once.
  * Batch tiers pay the per-file model reload either way (a property of the batch file size).
  */
-export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string): ReplicaCapacity {
+export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string, end: CapacityEnd = "low"): ReplicaCapacity {
   const { profile } = facts;
   const slo = sloOf(profile);
-  const raw = replicaCapacity({
+  const capacity = replicaCapacity({
     tier: profile.tier,
     architecture: resolveArchitecture(profile.model),
     weightPrecision: profile.model.weightPrecision,
@@ -122,19 +122,21 @@ export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string)
     ...(slo !== undefined ? { slo } : {}),
     ...(facts.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: facts.measuredTokensPerSecond } : {}),
   });
+  // A roofline is a range (its calibration's error): plan on the requested end, the low one by default.
+  const raw = atCapacityEnd(capacity, end);
   if (!raw.fits) return raw;
   if (profile.tier === "batch" && facts.requestsPerBatchFile !== undefined) {
     // The offline runner starts once per batch file: each file pays a model reload before its work.
     const workSeconds = (facts.requestsPerBatchFile * (profile.traffic.meanInputTokens + profile.traffic.meanOutputTokens)) / raw.tokensPerSecond;
     const reloadSeconds = estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
     const busy = workSeconds / (workSeconds + reloadSeconds);
-    return { ...raw, tokensPerSecond: raw.tokensPerSecond * busy, requestsPerSecond: raw.requestsPerSecond * busy };
+    return scaleCapacity(raw, busy);
   }
   if (slo === undefined || raw.basis === "measured") return raw;
   // A replica decoding s sequences at once is s servers; keep P(wait) within the SLO.
   const servers = Math.max(1, Math.floor(raw.concurrentSequences));
   const headroom = maxOfferedLoadForWaitProbability(servers, slo.maxWaitProbability) / servers;
-  return { ...raw, tokensPerSecond: raw.tokensPerSecond * headroom, requestsPerSecond: raw.requestsPerSecond * headroom };
+  return scaleCapacity(raw, headroom);
 }
 
 /** One pool instance type as a node option for this workload (`hourlyPriceUsd` replaces the EC2 rate per replica). */
@@ -168,6 +170,11 @@ export function poolNodeOptions(facts: WorkloadFacts, context: StackContext): No
   return options.filter((o) => instanceById(o.instanceType).gpu === gpu);
 }
 
+/** The instance type a replica's capacity is sized on: the pool's cheapest per replica (all options share its GPU model). */
+export function pickInstanceType(facts: WorkloadFacts, context: StackContext): string {
+  return poolNodeOptions(facts, context)[0]!.instanceType;
+}
+
 /** Options for the simulation and the usage, beyond the facts. */
 export interface UsageOptions {
   /** Simulation step, seconds. @default 60 (the gate's step) */
@@ -178,6 +185,8 @@ export interface UsageOptions {
   readonly capacity?: ReplicaCapacity;
   /** Node options already priced. @default - the pool's, from `poolNodeOptions` */
   readonly nodeOptions?: readonly NodeOption[];
+  /** Which end of a roofline's capacity range to plan on. @default "low" (the conservative end the gate uses) */
+  readonly capacityEnd?: CapacityEnd;
 }
 
 /** The month of one workload at its target owned share, billed in whole nodes. */
@@ -186,7 +195,7 @@ export function workloadUsage(facts: WorkloadFacts, context: StackContext, optio
   const { traffic } = profile;
   const share = profile.rollout.targetOwnedPercent / 100;
   const nodeOptions = options.nodeOptions ?? poolNodeOptions(facts, context);
-  const capacity = options.capacity ?? sizedReplicaCapacity(facts, nodeOptions[0]!.instanceType);
+  const capacity = options.capacity ?? sizedReplicaCapacity(facts, nodeOptions[0]!.instanceType, options.capacityEnd);
   const apiPrice = resolveApiPrice(profile, context);
   const tokensPerRequest = traffic.meanInputTokens + traffic.meanOutputTokens;
   const requestsPerMonth = traffic.requestsPerMonth * share * (options.trafficScale ?? 1);

@@ -19,7 +19,7 @@ import { renderRunBatchEngineArgs, renderServeArgs } from "../../components/inte
 import { resolveVllmWorkload } from "../../components/vllm-server";
 import { loadStackConfigFile, parseStackConfig, namespaceValues, StackConfigError, type StackConfig, type WorkloadConfig } from "../../infra/config";
 import { workloadFacts } from "../../infra/stack-economics";
-import { bytesPerElement, RUNTIME_RESERVE_GIB_PER_GPU, weightGiB } from "../../policies/economics/capacity";
+import { bytesPerElement, runtimeReserveGiB, weightGiB } from "../../policies/economics/capacity";
 import { gpuById, instanceById, resolveArchitecture } from "../../policies/economics/catalog";
 import { sizedReplicaCapacity, workloadWeightGiB } from "../../policies/economics/evaluate";
 import { poolNodeOptions } from "../../policies/economics/usage";
@@ -56,7 +56,7 @@ function vllmKvCacheCheck(workload: WorkloadConfig, argv: readonly string[], gpu
   const pageBytesPerLayer = 2 * VLLM_BLOCK_TOKENS * kvHeadsPerWorker * headSize * kvDtypeBytes;
   const bytesPerBlock = pageBytesPerLayer * a.layers;
   const needed = Math.ceil(maxModelLen / VLLM_BLOCK_TOKENS) * bytesPerBlock;
-  const available = (utilization * gpuMemoryGiB - weightGiB(a, workload.model.weightPrecision) / tp - RUNTIME_RESERVE_GIB_PER_GPU) * GIB - bytesPerBlock;
+  const available = (utilization * gpuMemoryGiB - weightGiB(a, workload.model.weightPrecision) / tp - runtimeReserveGiB(a, tp)) * GIB - bytesPerBlock;
   if (available <= 0) return "No available memory for the cache blocks.";
   if (needed > available) {
     return `To serve at least one request with the models's max seq len (${maxModelLen}), (${(needed / GIB).toFixed(2)} GiB KV cache is needed, which is larger than the available KV cache memory (${(available / GIB).toFixed(2)} GiB).`;

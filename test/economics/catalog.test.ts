@@ -12,17 +12,27 @@ import {
   catalogAsOf,
   catalogInstancePrice,
   catalogRows,
+  describeStalePrice,
   gpuById,
   instanceById,
   modelById,
+  priceAgeDays,
   resolveArchitecture,
+  stalePrices,
+  type PriceUse,
 } from "../../policies/economics/catalog";
+import { apiPriceDataSchema } from "../../policies/economics/catalog/api-prices";
+import { CatalogDataError, parseDataFile } from "../../policies/economics/catalog/data-file";
+import { instanceDataSchema } from "../../policies/economics/catalog/instances";
 import type { ModelArchitecture } from "../../policies/economics/schema";
 
 const TABLES = { GPUS, INSTANCE_TYPES, API_PRICES, MODELS } as const;
 const AS_OF = /^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$/;
 
-/** `usd_per_gpu_hr_ondemand` of instances.csv, transcribed independently of the instance prices. */
+/**
+ * On-demand USD per GPU-hour: `usd_per_gpu_hr_ondemand` of the reference instances.csv, and for
+ * P4/P5 the post-cut prices of prices-2026.csv divided by 8, transcribed independently of the data file.
+ */
 const CSV_USD_PER_GPU_HOUR: Record<string, number> = {
   "g5.xlarge": 1.006,
   "g5.2xlarge": 1.212,
@@ -43,9 +53,10 @@ const CSV_USD_PER_GPU_HOUR: Record<string, number> = {
   "g6e.16xlarge": 7.5772,
   "g6e.24xlarge": 3.7664,
   "g6e.48xlarge": 3.7664,
-  "p4d.24xlarge": 4.0966,
-  "p4de.24xlarge": 5.1207,
-  "p5.48xlarge": 12.29,
+  "p4d.24xlarge": 21.957642 / 8,
+  "p4de.24xlarge": 27.44705 / 8,
+  "p5.48xlarge": 55.04 / 8,
+  "p5.4xlarge": 6.88,
   "p5en.48xlarge": 7.912,
 };
 
@@ -128,11 +139,33 @@ describe("GPU specs", () => {
 });
 
 describe("instances", () => {
-  it("prefers the fresh p5en price and makes stale P-family prices visible", () => {
+  it("carries AWS's mid-2025 P4/P5 cut: the us-east-1 on-demand prices of 2026", () => {
+    const onDemand = (id: string) => instanceById(id).usdPerHour.onDemand;
+    expect(onDemand("p4d.24xlarge")).toBe(21.957642);
+    expect(onDemand("p4de.24xlarge")).toBe(27.44705);
+    expect(onDemand("p5.48xlarge")).toBe(55.04);
+    expect(onDemand("p5en.48xlarge")).toBe(63.296);
+    expect(instanceById("p5.4xlarge")).toMatchObject({ gpu: "H100-80GB", gpuCount: 1, usdPerHour: { onDemand: 6.88 } });
+    for (const id of ["p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "p5.4xlarge", "p5en.48xlarge"]) {
+      expect(instanceById(id).prices.onDemand.asOf >= "2026", id).toBe(true);
+    }
     expect(instanceById("p5en.48xlarge").usdPerHour).toEqual({ onDemand: 63.296, spot: 27.1928, reserved: 40.43 });
-    expect(instanceById("p5en.48xlarge").asOf).toBe("2026-09-01");
-    for (const id of ["p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge"]) expect(instanceById(id).source).toMatch(/STALE/);
     expect(() => instanceById("p5e.48xlarge")).toThrow(/unknown instance type "p5e.48xlarge"/);
+  });
+
+  it("gives every price its own source and date, from 2026 or with a note saying why it is older", () => {
+    for (const instance of INSTANCE_TYPES) {
+      for (const [kind, price] of Object.entries(instance.prices)) {
+        expect(price.source.length, `${instance.id} ${kind}`).toBeGreaterThan(10);
+        expect(price.asOf, `${instance.id} ${kind}`).toMatch(AS_OF);
+        if (price.asOf < "2026") expect(price.note, `${instance.id} ${kind}`).toMatch(/older than 2026/);
+      }
+      // A row is as old as its oldest price, so a freshness check on the row is never kinder.
+      expect(instance.asOf).toBe(Object.values(instance.prices).map((p) => p.asOf).sort()[0]);
+    }
+    for (const price of API_PRICES) {
+      if (price.asOf < "2026") expect(price.note, price.id).toMatch(/older than 2026/);
+    }
   });
 
   it("keeps reserved only where the CSV has a 1-year rate", () => {
@@ -164,10 +197,12 @@ describe("catalogInstancePrice", () => {
 
 describe("API prices", () => {
   it("has every CSV row with a model id and prices, under the ids users type", () => {
-    expect(API_PRICES).toHaveLength(45);
+    expect(API_PRICES).toHaveLength(47);
     expect(apiPriceById("gpt-4o-mini")).toMatchObject({ provider: "OpenAI", input: 0.15, output: 0.6, cachedInput: 0.075, batchInput: 0.075, batchOutput: 0.3 });
     expect(apiPriceById("gemini/gemini-2.5-flash")).toMatchObject({ input: 0.3, output: 2.5 });
-    expect(apiPriceById("meta.llama3-3-70b-instruct-v1:0")).toMatchObject({ provider: "AWS Bedrock", input: 0.72, output: 0.72, batchInput: null });
+    expect(apiPriceById("meta.llama3-3-70b-instruct-v1:0")).toMatchObject({ provider: "AWS Bedrock", input: 0.72, output: 0.72, batchInput: 0.36, asOf: "2026-10-07" });
+    expect(apiPriceById("claude-haiku-4-5")).toMatchObject({ input: 1, cachedInput: 0.1, output: 5, batchInput: 0.5, batchOutput: 2.5 });
+    expect(apiPriceById("gpt-4.1-mini").asOf).toBe("2026-11-05");
     expect(apiPriceById("gemini/gemini-1.5-flash").cachedInput).toBeNull();
   });
 
@@ -201,6 +236,8 @@ describe("models", () => {
       attentionHeads: 32,
       kvHeads: 8,
       maxContextTokens: 131072,
+      vocabularySize: 128256,
+      tiedEmbeddings: false,
     });
     expect(modelById("mistralai/Mixtral-8x7B-Instruct-v0.1").architecture.activeParametersBillions).toBe(12.88);
   });
@@ -230,5 +267,86 @@ describe("fees and dates", () => {
       expect(d <= newest).toBe(true);
     }
     expect(oldest).toBe("2024-01");
+  });
+});
+
+describe("data files", () => {
+  it("refuses a broken data file listing every problem with the file and the row's key", () => {
+    const good = { description: "x", rows: [{ ...API_PRICES[0]! }] };
+    const broken = {
+      description: "x",
+      rows: [
+        { ...API_PRICES[0]!, input: -1 },
+        { ...API_PRICES[1]!, asOf: "2025-09-05", note: undefined },
+        { ...API_PRICES[2]!, batchOutput: null },
+      ],
+    };
+    expect(() => parseDataFile("data/api-prices.json", good, apiPriceDataSchema)).not.toThrow();
+    let error: unknown;
+    try {
+      parseDataFile("data/api-prices.json", broken, apiPriceDataSchema);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CatalogDataError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^invalid catalog data in data\/api-prices\.json:/);
+    expect(message).toMatch(/rows\[0\] \(gpt-4o\)\.input: /);
+    expect(message).toMatch(/rows\[1\] \(gpt-4o-mini\)\.note: a price dated before 2026 must say why it is older/);
+    expect(message).toMatch(/rows\[2\] \(gpt-4\.1\)\.batchInput: give batchInput and batchOutput both or neither/);
+  });
+
+  it("refuses an instance price older than 2026 without a note, and spot above on-demand", () => {
+    const row = { id: "g9.xlarge", gpu: "L4", gpuCount: 1, vcpu: 4, memoryGiB: 16, region: "us-east-1", source: "a test row, not a real one" };
+    const stale = { description: "x", rows: [{ ...row, prices: { onDemand: { usdPerHour: 1, source: "a test price source", asOf: "2025-01" } } }] };
+    expect(() => parseDataFile("data/instances.json", stale, instanceDataSchema)).toThrow(/rows\[0\] \(g9\.xlarge\)\.prices: a price dated before 2026 must carry a note/);
+    const spotAbove = {
+      description: "x",
+      rows: [{ ...row, prices: { onDemand: { usdPerHour: 1, source: "a test price source", asOf: "2026-01" }, spot: { usdPerHour: 2, source: "a test price source", asOf: "2026-01" } } }],
+    };
+    expect(() => parseDataFile("data/instances.json", spotAbove, instanceDataSchema)).toThrow(/spot and reserved must be below on-demand/);
+  });
+});
+
+describe("price freshness", () => {
+  const today = new Date("2026-12-02T00:00:00Z");
+
+  it("counts a price's age from its as-of date, a month from its first day", () => {
+    expect(priceAgeDays("2026-11-05", today)).toBe(27);
+    expect(priceAgeDays("2026-11", today)).toBe(31);
+    expect(priceAgeDays("2026-12-03", today)).toBe(0);
+    expect(() => priceAgeDays("soon", today)).toThrow(/asOf: expected an ISO date or month, got "soon"/);
+  });
+
+  it("names each catalog price a report used that is older than the configured age, oldest first, once", () => {
+    const uses: PriceUse[] = [
+      { kind: "instance", id: "g6.2xlarge", capacityType: "spot" },
+      { kind: "instance", id: "g6.2xlarge", capacityType: "spot" },
+      { kind: "instance", id: "g6e.12xlarge", capacityType: "on-demand" },
+      { kind: "api", id: "gpt-4.1-mini" },
+      { kind: "api", id: "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo" },
+    ];
+    const stale = stalePrices(uses, { maxAgeDays: 180, today });
+    expect(stale.map((s) => [s.use.id, s.asOf, s.ageDays])).toEqual([
+      ["g6.2xlarge", "2025-05", 580],
+      ["together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "2025-09-05", 453],
+    ]);
+    expect(stale[0]!.note).toMatch(/spot prices move hourly/);
+    expect(describeStalePrice(stale[0]!)).toBe(
+      "spot price of g6.2xlarge is 580 days old (as of 2025-05): spot moves hourly: read your recent spot history and set economics.priceOverrides",
+    );
+    expect(describeStalePrice(stalePrices([{ kind: "instance", id: "g5.xlarge", capacityType: "on-demand" }], { today })[0]!)).toMatch(/refresh with `npm run prices`/);
+    // The age is configurable: a year lets the 453-day API price through, 0 days flags even last month's.
+    expect(stalePrices(uses, { maxAgeDays: 500, today }).map((s) => s.use.id)).toEqual(["g6.2xlarge"]);
+    expect(stalePrices(uses, { maxAgeDays: 0, today }).map((s) => s.use.id)).toContain("gpt-4.1-mini");
+    expect(() => stalePrices(uses, { maxAgeDays: -1, today })).toThrow(/maxAgeDays/);
+  });
+
+  it("leaves prices the stack overrides to their owner", () => {
+    const uses: PriceUse[] = [{ kind: "instance", id: "g6.2xlarge", capacityType: "spot" }, { kind: "api", id: "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo" }];
+    const overrides = { instances: { "g6.2xlarge": { spot: 0.4 } }, api: { "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo": { input: 0.88, output: 0.88 } } };
+    expect(stalePrices(uses, { maxAgeDays: 30, today, overrides })).toEqual([]);
+    // An override of another capacity type does not vouch for this one.
+    expect(stalePrices(uses.slice(0, 1), { maxAgeDays: 30, today, overrides: { instances: { "g6.2xlarge": { onDemand: 1 } }, api: {} } })).toHaveLength(1);
   });
 });

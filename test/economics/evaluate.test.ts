@@ -93,7 +93,8 @@ describe("the seeds' cases", () => {
     );
     expect(e.passesGate).toBe(true);
     expect(e.verdict).toBe("own");
-    expect(e.savingsMonthlyUsd / e.apiMonthlyUsd).toBeGreaterThan(0.5);
+    // Billed in whole nodes and planned at the conservative end of the capacity range, owning still saves over 30 %.
+    expect(e.savingsMonthlyUsd / e.apiMonthlyUsd).toBeGreaterThan(0.3);
   });
 
   it("spiky user-facing chat does not clear the gate at low volume", () => {

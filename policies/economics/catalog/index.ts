@@ -1,20 +1,23 @@
 /**
- * The built-in catalog: GPU specs, AWS GPU instances and prices, EKS fees, API prices and model
- * architectures, every row with a `source` and an `asOf`. Lookups throw errors that list the
+ * The built-in catalog: GPU specs, AWS GPU instances and prices, EKS fees, API prices, model
+ * architectures and the vLLM measurements capacity is calibrated on, every row with a `source`
+ * and an `asOf`. The data lives in `./data/*.json`, validated when the catalog loads. Lookups throw errors that list the
  * valid ids; price lookups honour `economics.priceOverrides`.
  */
 import type { EconomicsConfig, ModelArchitecture, ModelSpec } from "../schema";
-import type { ApiPriceSpec, CapacityType, GpuSpec, InstanceTypeSpec, ModelCatalogEntry, Sourced } from "../types";
+import type { ApiPriceSpec, CapacityType, GpuSpec, ModelCatalogEntry, Sourced } from "../types";
 import { API_PRICES } from "./api-prices";
 import { AUTO_MODE_FEES } from "./auto-mode-fees";
 import { BATCH_RULES, type BatchRule } from "./batch-rules";
 import { EKS_FEES } from "./fees";
 import { GPUS } from "./gpus";
-import { INSTANCE_TYPES, PRICE_KEY } from "./instances";
+import { INSTANCE_TYPES, PRICE_KEY, type InstanceRow } from "./instances";
+import { THROUGHPUT_MEASUREMENTS } from "./measurements";
 import { MODELS } from "./models";
 
-export { API_PRICES, AUTO_MODE_FEES, BATCH_RULES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS };
+export { API_PRICES, AUTO_MODE_FEES, BATCH_RULES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS, THROUGHPUT_MEASUREMENTS };
 export type { BatchRule };
+export { DEFAULT_MAX_PRICE_AGE_DAYS, describeStalePrice, priceAgeDays, stalePrices, type PriceUse, type StalePrice } from "./freshness";
 
 type PriceOverrides = EconomicsConfig["priceOverrides"];
 
@@ -27,7 +30,7 @@ function lookup<T extends { readonly id: string }>(table: readonly T[], id: stri
 }
 
 export const gpuById = (id: string): GpuSpec => lookup(GPUS, id, "GPU");
-export const instanceById = (id: string): InstanceTypeSpec => lookup(INSTANCE_TYPES, id, "instance type");
+export const instanceById = (id: string): InstanceRow => lookup(INSTANCE_TYPES, id, "instance type");
 export const apiPriceById = (id: string): ApiPriceSpec => lookup(API_PRICES, id, "API catalog id");
 export const modelById = (id: string): ModelCatalogEntry => lookup(MODELS, id, "model");
 
