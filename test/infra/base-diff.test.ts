@@ -32,7 +32,9 @@ describe("diffEvaluations", () => {
 
   it("added, removed and changed workloads, with both sides' figures and totals", () => {
     const [ticket, documents, chat] = head.workloads as [StackEvaluation["workloads"][number], StackEvaluation["workloads"][number], StackEvaluation["workloads"][number]];
-    const base = withWorkloads(head, [{ ...ticket, ownedMonthlyUsd: ticket.ownedMonthlyUsd + 1000, verdict: "api", passesGate: false }, chat, { ...documents, name: "retired" }]);
+    const otherVerdict = ticket.verdict === "own" ? "api" : "own";
+    const gate = (pass: boolean) => (pass ? "pass" : "REFUSE");
+    const base = withWorkloads(head, [{ ...ticket, ownedMonthlyUsd: ticket.ownedMonthlyUsd + 1000, verdict: otherVerdict, passesGate: !ticket.passesGate }, chat, { ...documents, name: "retired" }]);
     const now = withWorkloads(head, [ticket, documents]);
     const diff = diffEvaluations(base, now);
     expect(diff.workloads.map((w) => [w.name, w.change])).toEqual([
@@ -44,7 +46,7 @@ describe("diffEvaluations", () => {
     expect(diff.totals.head.ownedMonthlyUsd - diff.totals.base.ownedMonthlyUsd).toBeCloseTo(-1000 - chat.ownedMonthlyUsd, 6);
     const md = baseDiffMarkdown({ ref: "origin/main", commit: "0123456789abcdef0123456789abcdef01234567", status: "compared", ...diff }).join("\n");
     expect(md).toContain("#### Monthly cost change against base `origin/main` (0123456)");
-    expect(md).toContain("1 added, 1 changed, 2 removed, 0 unchanged; ticket-classifier verdict api → own; ticket-classifier gate REFUSE → pass");
+    expect(md).toContain(`1 added, 1 changed, 2 removed, 0 unchanged; ticket-classifier verdict ${otherVerdict} → ${ticket.verdict}; ticket-classifier gate ${gate(!ticket.passesGate)} → ${gate(ticket.passesGate)}`);
     const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
     expect(md).toContain(`| \`ticket-classifier\` | changed | 90.0% | ${usd(ticket.ownedMonthlyUsd + 1000)} → ${usd(ticket.ownedMonthlyUsd)} (-$1,000) |`);
     expect(md).toContain(`| \`support-chat\` | **removed** | ~~10.0%~~ | ~~${usd(chat.ownedMonthlyUsd)}~~ |`);
