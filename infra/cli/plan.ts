@@ -138,7 +138,7 @@ export function planCommand(): Command {
               title: `base: the same stack file at ${options.base ?? "the base"}, evaluated the same way`,
               enabled: () => options.base !== undefined,
               task: (c) => {
-                c.base = asUsageError(() => compareWithBase(options.base!, c.file, c.stack, c.cost, (config, stack) => evaluateStack({ ...config, economics: c.config.economics }, stack, { cheapestShape: false })));
+                c.base = asUsageError(() => compareWithBase(options.base!, c.file, c.stack, c.cost, (config, stack) => evaluateStack(config, stack, { cheapestShape: false }), c.policyConfigFile));
               },
             },
           ],

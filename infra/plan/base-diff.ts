@@ -7,7 +7,9 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { namespaceValues, parseStackConfig, StackConfigError, type StackConfig } from "../config";
+import { economicsConfigSchema } from "../../policies/economics/schema";
+import { formatKeyPath, namespaceValues, parseStackConfig, StackConfigError, type StackConfig } from "../config";
+import { ECONOMICS_POLICY } from "../economics-source";
 import type { StackEvaluation } from "../stack-economics";
 
 /** A git ref that is not a commit here, or a file outside any git work tree. */
@@ -72,12 +74,34 @@ export function readFileAtRef(ref: string, file: string): { commit: string; text
   return { commit: commit.stdout.trim(), text: shown.ok ? shown.stdout : null };
 }
 
-/** The stack config at the ref, or null when the file is absent there. Errors name `<file>@<ref>`. */
-export function stackConfigAtRef(ref: string, file: string): { commit: string; config: StackConfig | null } {
+/**
+ * The stack config at the ref, or null when the file is absent there, with its economics taken from
+ * the policy config as it was at the ref (the one source of the assumptions, as `plan` reads them
+ * today); the stack file's own economics when that policy config did not exist yet. Errors name
+ * `<file>@<ref>`.
+ */
+export function stackConfigAtRef(ref: string, file: string, policyConfigFile: string | null = null): { commit: string; config: StackConfig | null } {
   const { commit, text } = readFileAtRef(ref, file);
   if (text === null) return { commit, config: null };
   const display = `${path.basename(file)}@${ref}`;
-  return { commit, config: parseStackConfig(namespaceValues(text, display), display) };
+  const config = parseStackConfig(namespaceValues(text, display), display);
+  const policyText = policyConfigFile === null ? null : readFileAtRef(ref, policyConfigFile).text;
+  if (policyText === null) return { commit, config };
+  const policyDisplay = `${path.basename(policyConfigFile!)}@${ref}`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(policyText) as unknown;
+  } catch (error) {
+    throw new StackConfigError(policyDisplay, [`${policyDisplay}: not valid JSON: ${(error as Error).message}`]);
+  }
+  const section = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>)[ECONOMICS_POLICY] : undefined;
+  const rawEconomics = typeof section === "object" && section !== null ? (section as Record<string, unknown>).economics : undefined;
+  if (rawEconomics === undefined) return { commit, config };
+  const parsed = economicsConfigSchema.safeParse(rawEconomics);
+  if (!parsed.success) {
+    throw new StackConfigError(policyDisplay, parsed.error.issues.map((i) => `${policyDisplay}: ${ECONOMICS_POLICY}.economics${i.path.length > 0 ? `.${formatKeyPath(i.path)}` : ""}: ${i.message}`));
+  }
+  return { commit, config: { ...config, economics: parsed.data } };
 }
 
 function figures(w: StackEvaluation["workloads"][number]): WorkloadFigures {
@@ -123,17 +147,26 @@ export function diffEvaluations(base: StackEvaluation | null, head: StackEvaluat
     return { name: w.name, change: sameFigures(before, now) ? "unchanged" : "changed", base: before, head: now };
   });
   for (const [name, before] of baseByName) if (!headNames.has(name)) workloads.push({ name, change: "removed", base: before });
-  return { workloads, totals: { base: base?.totals ?? EMPTY_TOTALS, head: head.totals } };
+  const pick = (t: MonthlyTotals): MonthlyTotals => ({ ownedMonthlyUsd: t.ownedMonthlyUsd, apiMonthlyUsd: t.apiMonthlyUsd, savingsMonthlyUsd: t.savingsMonthlyUsd });
+  return { workloads, totals: { base: base === null ? EMPTY_TOTALS : pick(base.totals), head: pick(head.totals) } };
 }
 
 /**
- * Compare the working tree's evaluation of `file` with the same file at `ref`, evaluated by the
- * same `evaluate` (so a change in the cost model itself is not reported as a change of the stack).
+ * Compare the working tree's evaluation of `file` with the same file (and `policyConfigFile`, the
+ * economics' source) at `ref`, evaluated by the same `evaluate` (so a change in the cost model
+ * itself is not reported as a change of the stack).
  */
-export function compareWithBase(ref: string, file: string, stack: string, head: StackEvaluation, evaluate: (config: StackConfig, stack: string) => StackEvaluation): BaseComparison {
+export function compareWithBase(
+  ref: string,
+  file: string,
+  stack: string,
+  head: StackEvaluation,
+  evaluate: (config: StackConfig, stack: string) => StackEvaluation,
+  policyConfigFile: string | null = null,
+): BaseComparison {
   let atBase: { commit: string; config: StackConfig | null };
   try {
-    atBase = stackConfigAtRef(ref, file);
+    atBase = stackConfigAtRef(ref, file, policyConfigFile);
   } catch (error) {
     if (!(error instanceof StackConfigError)) throw error;
     const { commit } = readFileAtRef(ref, file);

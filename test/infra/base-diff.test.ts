@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadStackConfigFile, type StackConfig } from "../../infra/config";
 import { baseDiffMarkdown } from "../../infra/cli/plan-report";
-import { BaseRefError, compareWithBase, diffEvaluations, readFileAtRef } from "../../infra/plan/base-diff";
+import { BaseRefError, compareWithBase, diffEvaluations, readFileAtRef, stackConfigAtRef } from "../../infra/plan/base-diff";
 import { evaluateStack, type StackEvaluation } from "../../infra/stack-economics";
 import { DEV_STACK_FILE, tempProject } from "../fixtures/stack-files";
 
@@ -32,7 +32,9 @@ describe("diffEvaluations", () => {
 
   it("added, removed and changed workloads, with both sides' figures and totals", () => {
     const [ticket, documents, chat] = head.workloads as [StackEvaluation["workloads"][number], StackEvaluation["workloads"][number], StackEvaluation["workloads"][number]];
-    const base = withWorkloads(head, [{ ...ticket, ownedMonthlyUsd: ticket.ownedMonthlyUsd + 1000, verdict: "api", passesGate: false }, chat, { ...documents, name: "retired" }]);
+    const otherVerdict = ticket.verdict === "own" ? "api" : "own";
+    const gate = (pass: boolean) => (pass ? "pass" : "REFUSE");
+    const base = withWorkloads(head, [{ ...ticket, ownedMonthlyUsd: ticket.ownedMonthlyUsd + 1000, verdict: otherVerdict, passesGate: !ticket.passesGate }, chat, { ...documents, name: "retired" }]);
     const now = withWorkloads(head, [ticket, documents]);
     const diff = diffEvaluations(base, now);
     expect(diff.workloads.map((w) => [w.name, w.change])).toEqual([
@@ -44,7 +46,7 @@ describe("diffEvaluations", () => {
     expect(diff.totals.head.ownedMonthlyUsd - diff.totals.base.ownedMonthlyUsd).toBeCloseTo(-1000 - chat.ownedMonthlyUsd, 6);
     const md = baseDiffMarkdown({ ref: "origin/main", commit: "0123456789abcdef0123456789abcdef01234567", status: "compared", ...diff }).join("\n");
     expect(md).toContain("#### Monthly cost change against base `origin/main` (0123456)");
-    expect(md).toContain("1 added, 1 changed, 2 removed, 0 unchanged; ticket-classifier verdict api → own; ticket-classifier gate REFUSE → pass");
+    expect(md).toContain(`1 added, 1 changed, 2 removed, 0 unchanged; ticket-classifier verdict ${otherVerdict} → ${ticket.verdict}; ticket-classifier gate ${gate(!ticket.passesGate)} → ${gate(ticket.passesGate)}`);
     const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
     expect(md).toContain(`| \`ticket-classifier\` | changed | 90.0% | ${usd(ticket.ownedMonthlyUsd + 1000)} → ${usd(ticket.ownedMonthlyUsd)} (-$1,000) |`);
     expect(md).toContain(`| \`support-chat\` | **removed** | ~~10.0%~~ | ~~${usd(chat.ownedMonthlyUsd)}~~ |`);
@@ -80,12 +82,12 @@ describe("the stack file at the base ref (git show, no checkout)", () => {
     const compared = compareWithBase("main", file, "dev", now, evaluate);
     expect(compared.status).toBe("compared");
     if (compared.status === "base-invalid") throw new Error("unreachable");
-    // Fixed costs are shared by billed GPU-hours: halving one workload's traffic moves the others' shares too.
-    expect(compared.workloads.map((w) => [w.name, w.change])).toEqual([
-      ["ticket-classifier", "changed"],
-      ["document-processing", "changed"],
-      ["support-chat", "changed"],
-    ]);
+    // Half the requests: half the API bill. (The others may change too: fixed costs are shared by use.)
+    const ticket = compared.workloads[0]!;
+    expect([ticket.name, ticket.change]).toEqual(["ticket-classifier", "changed"]);
+    if (ticket.change !== "changed") throw new Error("unreachable");
+    expect(ticket.base.apiMonthlyUsd).toBeCloseTo(2 * ticket.head.apiMonthlyUsd, 6);
+    expect(compared.workloads.map((w) => w.name)).toEqual(["ticket-classifier", "document-processing", "support-chat"]);
     expect(compareWithBase(empty, file, "dev", now, evaluate).status).toBe("new-stack");
   });
 
@@ -95,6 +97,20 @@ describe("the stack file at the base ref (git show, no checkout)", () => {
     fs.copyFileSync(DEV_STACK_FILE, file);
     const compared = compareWithBase("HEAD", file, "dev", head, evaluate);
     expect(compared).toMatchObject({ status: "base-invalid", problems: ["Pulumi.dev.yaml@HEAD: gpu-inference:cluster.gpuPools[0].gpuLimit: expected a whole number of GPUs, at least 1"] });
+  });
+
+  it("the base's economics come from the policy config as it was at the base, the one source plan reads", () => {
+    const policyFile = path.join(project.dir, "policies", "config", "dev.json");
+    fs.mkdirSync(path.dirname(policyFile), { recursive: true });
+    const policy = (fixed: number) => JSON.stringify({ "inference-break-even": { economics: { fixedMonthlyUsd: fixed, marginOfSafety: 0.2 } } });
+    fs.writeFileSync(policyFile, policy(1234));
+    git("add", "-A");
+    git("commit", "-q", "-m", "policy config");
+    fs.writeFileSync(policyFile, policy(9999)); // the working tree's value is not the base's
+    const { config } = stackConfigAtRef("HEAD", file, policyFile);
+    expect(config!.economics.fixedMonthlyUsd).toBe(1234);
+    expect(config!.economics.marginOfSafety).toBe(0.2);
+    expect(stackConfigAtRef(empty, file, policyFile).config).toBeNull();
   });
 
   it("an unknown ref is a clear usage error", () => {

@@ -73,16 +73,18 @@ function commandsIn(file: string): DocCommand[] {
   return out;
 }
 
-/** The command a script runs, when it is one of our commander CLIs. */
+/**
+ * The command a script runs, when it is one of our commander CLIs: `node bin/gpu-inference.js <name>`
+ * loads `infra/cli/<name>.ts`'s `<name>Command()` (camel case), as the launcher does.
+ */
 async function cliFor(script: string): Promise<Command | undefined> {
-  // `node bin/gpu-inference.js <command>` runs infra/cli/<command>.ts (the launcher's convention).
   const match = /^node bin\/gpu-inference\.js ([a-z][a-z-]*)$/.exec(scripts[script] ?? "");
   if (match === null) return undefined;
-  const modulePath = `infra/cli/${match[1]!}.ts`;
-  const mod = (await import(path.join(REPO_ROOT, modulePath))) as Record<string, unknown>;
-  const factory = Object.entries(mod).find(([name, value]) => name.endsWith("Command") && typeof value === "function");
-  expect(factory, `${modulePath} exports a …Command() factory`).toBeDefined();
-  return (factory![1] as () => Command)();
+  const name = match[1]!;
+  const mod = (await import(path.join(REPO_ROOT, "infra", "cli", `${name}.ts`))) as Record<string, unknown>;
+  const factory = mod[`${name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}Command`];
+  expect(typeof factory, `infra/cli/${name}.ts exports its …Command() factory`).toBe("function");
+  return (factory as () => Command)();
 }
 
 /** Parse argv with the command's own definition, every action replaced by a no-op. */

