@@ -81,8 +81,9 @@ export function resolveEconomics(config: StackConfig, stackFile: string, options
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(policyFile, "utf8")) as unknown;
-  } catch {
-    raw = undefined;
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code !== undefined ? `cannot read it (${(error as NodeJS.ErrnoException).code})` : "not valid JSON";
+    throw new StackConfigError(shownPolicy, [`${shownPolicy}: ${why}`]);
   }
   if (!isRecord(raw)) throw new StackConfigError(shownPolicy, [`${shownPolicy}: expected a JSON object of policy names to enforcement levels or settings`]);
   const section = isRecord(raw) ? raw[ECONOMICS_POLICY] : undefined;

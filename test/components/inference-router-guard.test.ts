@@ -43,6 +43,7 @@ describe("VllmServer with the admission guard", () => {
       { name: "GUARD_QUEUE_ALLOWANCE", value: "6" },
       { name: "GUARD_LISTEN_PORT", value: String(GUARD_PORT) },
       { name: "GUARD_ENGINE_PORT", value: String(VLLM_PORT) },
+      { name: "NVIDIA_VISIBLE_DEVICES", value: "void" }, // no GPU limit in a GPU pod: the runtime must expose none
     ]);
     expect(guard.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     const configMap = find(recorded, "kubernetes:core/v1:ConfigMap", "chat-guard");
