@@ -12,8 +12,8 @@ import { calibrateCommand, calibrateStackText, measuredPeakFromPrometheus, parse
 import { loadStackConfigFile } from "../../infra/config";
 import { DEV_STACK_FILE, REPO_ROOT, tempProject } from "../fixtures/stack-files";
 
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const CALIBRATE = path.join(REPO_ROOT, "infra", "cli", "calibrate.ts");
+/** The product entrypoint `npm run <command>` calls. */
+const LAUNCHER = path.join(REPO_ROOT, "bin", "gpu-inference.js");
 const SAMPLE = path.join(REPO_ROOT, "test", "fixtures", "vllm-bench-serve-result.json");
 const sample = () => JSON.parse(fs.readFileSync(SAMPLE, "utf8")) as Record<string, unknown>;
 
@@ -60,7 +60,7 @@ const prometheusAnswering = (value: string | null): typeof fetch =>
 
 describe("npm run calibrate (child process)", () => {
   it("writes the benchmark's throughput into the workload's serving block, comments kept, and prints the model before and after", () => {
-    const result = spawnSync(TSX, [CALIBRATE, "--config", stackFile, "--workload", "support-chat", "--result", SAMPLE], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const result = spawnSync(process.execPath, [LAUNCHER, "calibrate", "--config", stackFile, "--workload", "support-chat", "--result", SAMPLE], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain("serving.measuredTokensPerSecond = 1226.4 (from the benchmark)");
     expect(result.stdout).toMatch(/replica capacity K: [\d.]+ → [\d.]+ tokens\/s/);
@@ -79,7 +79,7 @@ describe("npm run calibrate (child process)", () => {
   it("refuses a malformed result file with exit 2, naming the file and every bad key, and leaves the stack file unchanged", () => {
     const { total_token_throughput: _t, ...rest } = sample();
     const bad = writeResult("bad.json", { ...rest, duration: "ten minutes", completed: -1 });
-    const result = spawnSync(TSX, [CALIBRATE, "--config", stackFile, "--workload", "support-chat", "--result", bad], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [LAUNCHER, "calibrate", "--config", stackFile, "--workload", "support-chat", "--result", bad], { encoding: "utf8" });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("bad.json is not a usable `vllm bench serve --save-result` file");
     expect(result.stderr).toContain("bad.json: total_token_throughput: missing");

@@ -7,8 +7,8 @@ import { parseDocument } from "yaml";
 import { loadStackConfigFile } from "../../infra/config";
 import { DEV_STACK_FILE, REPO_ROOT, tempProject } from "../fixtures/stack-files";
 
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const CLONE = path.join(REPO_ROOT, "infra", "cli", "clone.ts");
+/** The product entrypoint `npm run <command>` calls. */
+const LAUNCHER = path.join(REPO_ROOT, "bin", "gpu-inference.js");
 const SECRET_CIPHERTEXT = "v1:Zm9yLXRlc3RzLW9ubHk=:c2VjcmV0LWNpcGhlcnRleHQ=";
 
 let project: ReturnType<typeof tempProject>;
@@ -21,7 +21,7 @@ beforeEach(() => {
 afterEach(() => project.cleanup());
 
 function clone(args: string[]) {
-  const run = spawnSync(TSX, [CLONE, ...args], { cwd: project.dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const run = spawnSync(process.execPath, [LAUNCHER, "clone", ...args], { cwd: project.dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 const target = (name: string) => path.join(project.dir, `Pulumi.${name}.yaml`);

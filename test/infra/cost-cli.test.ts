@@ -9,11 +9,11 @@ import { costCommand } from "../../infra/cli/cost";
 import { nonFiniteFigures } from "../../infra/cli/cost-report";
 import { DEV_STACK_FILE, REPO_ROOT, tempProject, writeStackVariant } from "../fixtures/stack-files";
 
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const COST = path.join(REPO_ROOT, "infra", "cli", "cost.ts");
+/** The product entrypoint `npm run <command>` calls. */
+const LAUNCHER = path.join(REPO_ROOT, "bin", "gpu-inference.js");
 
 function cost(args: string[], cwd = REPO_ROOT) {
-  const run = spawnSync(TSX, [COST, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const run = spawnSync(process.execPath, [LAUNCHER, "cost", ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -223,7 +223,7 @@ describe("npm run cost: output a terminal and a script can trust", () => {
 
   it("ends quietly when the reader closes the pipe, and stops an alias bomb with exit 2 naming the file", () => {
     // Two real processes: a closed pipe and the exit code are what is under test.
-    const piped = spawnSync("sh", ["-c", `"${TSX}" "${COST}" --config "${DEV_STACK_FILE}" --wide | head -1`], { cwd: REPO_ROOT, encoding: "utf8" });
+    const piped = spawnSync("sh", ["-c", `"${process.execPath}" "${LAUNCHER}" cost --config "${DEV_STACK_FILE}" --wide | head -1`], { cwd: REPO_ROOT, encoding: "utf8" });
     expect(piped.stdout).toMatch(/^Stack dev: owned vs API/);
     expect(piped.stderr).toBe("");
     const bomb = path.join(project.dir, "Pulumi.bomb.yaml");

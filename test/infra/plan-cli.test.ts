@@ -8,13 +8,13 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, tempProject, writeStackVariant } from "../fixtures/stack-files";
 
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const PLAN = path.join(REPO_ROOT, "infra", "cli", "plan.ts");
+/** The product entrypoint `npm run <command>` calls. */
+const LAUNCHER = path.join(REPO_ROOT, "bin", "gpu-inference.js");
 const DEV_POLICY_CONFIG = path.join(REPO_ROOT, "policies", "config", "dev.json");
 const PROD_POLICY_CONFIG = path.join(REPO_ROOT, "policies", "config", "prod.json");
 
 function plan(args: string[], cwd = REPO_ROOT) {
-  const run = spawnSync(TSX, [PLAN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 180_000 });
+  const run = spawnSync(process.execPath, [LAUNCHER, "plan", ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 180_000 });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -50,7 +50,7 @@ describe("npm run plan", () => {
     expect(waived[0]!.message).toContain("Waived until 2027-03-31");
     expect(report.diagnostics.every((d) => d.enforcement !== "mandatory")).toBe(true);
 
-    const cost = spawnSync(TSX, [path.join(REPO_ROOT, "infra", "cli", "cost.ts"), "--stack", "dev", "--format", "json"], { cwd: REPO_ROOT, encoding: "utf8" });
+    const cost = spawnSync(process.execPath, [LAUNCHER, "cost", "--stack", "dev", "--format", "json"], { cwd: REPO_ROOT, encoding: "utf8" });
     const costReport = JSON.parse(cost.stdout) as PlanJson["cost"];
     expect(report.cost.workloads.map((w) => [w.name, w.verdict, w.ownedMonthlyUsd])).toEqual(costReport.workloads.map((w) => [w.name, w.verdict, w.ownedMonthlyUsd]));
   });
