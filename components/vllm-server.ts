@@ -311,6 +311,18 @@ export class VllmServer extends pulumi.ComponentResource {
       child,
     );
 
+    // One scrape endpoint per port; a `namespace` label the target exposes itself is kept as `exported_namespace`, never trusted.
+    const scrapeEndpoint = (port: string, job: string) => ({
+      port,
+      path: "/metrics",
+      interval: args.scrapeInterval ?? d.scrapeInterval,
+      honorLabels: false,
+      relabelings: [
+        { action: "replace", sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace" },
+        { action: "replace", sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" },
+        { action: "replace", targetLabel: "job", replacement: job },
+      ],
+    });
     this.podMonitor = new k8s.apiextensions.CustomResource(
       `${name}-metrics`,
       {
@@ -319,35 +331,7 @@ export class VllmServer extends pulumi.ComponentResource {
         metadata: { name: `${name}-metrics`, namespace: args.namespace, labels: { ...labels, ...(args.podMonitorLabels ?? d.podMonitorLabels) } },
         spec: {
           selector: { matchLabels: selector },
-          podMetricsEndpoints: [
-            {
-              port: "http",
-              path: "/metrics",
-              interval: args.scrapeInterval ?? d.scrapeInterval,
-              // A `namespace` label the target exposes itself is kept as `exported_namespace`, never trusted.
-              honorLabels: false,
-              relabelings: [
-                { action: "replace", sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace" },
-                { action: "replace", sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" },
-                { action: "replace", targetLabel: "job", replacement: ENGINE_SCRAPE_JOB },
-              ],
-            },
-            ...(guard !== undefined
-              ? [
-                  {
-                    port: GUARD_PORT_NAME,
-                    path: "/metrics",
-                    interval: args.scrapeInterval ?? d.scrapeInterval,
-                    honorLabels: false,
-                    relabelings: [
-                      { action: "replace", sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace" },
-                      { action: "replace", sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" },
-                      { action: "replace", targetLabel: "job", replacement: GUARD_SCRAPE_JOB },
-                    ],
-                  },
-                ]
-              : []),
-          ],
+          podMetricsEndpoints: [scrapeEndpoint("http", ENGINE_SCRAPE_JOB), ...(guard !== undefined ? [scrapeEndpoint(GUARD_PORT_NAME, GUARD_SCRAPE_JOB)] : [])],
         },
       },
       { parent: this, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
