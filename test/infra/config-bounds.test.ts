@@ -64,7 +64,7 @@ describe("values the model cannot compute are refused by the schema, naming the 
   it("refuses more workloads than a stack can evaluate in reasonable time", () => {
     const workloads = DEV_VALUES.workloads as { name: string }[];
     const many = Array.from({ length: SERVING_LIMITS.workloads + 1 }, (_, i) => ({ ...workloads[0]!, name: `w${i}` }));
-    expect(problems(devWith([["workloads"], many]))).toContain("Pulumi.dev.yaml: gpu-inference:workloads: expected at most 100 workloads; split the stack");
+    expect(problems(devWith([["workloads"], many]))).toContain("Pulumi.dev.yaml: gpu-inference:workloads: expected at most 500 workloads; split the stack");
   });
 });
 
