@@ -31,11 +31,22 @@ function realpathOrSelf(p: string): string {
 
 const allowedRoots = [...new Set([REPOSITORY_ROOT, realpathOrSelf(REPOSITORY_ROOT), os.tmpdir(), realpathOrSelf(os.tmpdir()), path.dirname(process.execPath), ...SYSTEM_ROOTS])];
 
+const temp = new Set([os.tmpdir(), realpathOrSelf(os.tmpdir())]);
+const checkoutParents = [...new Set([path.dirname(REPOSITORY_ROOT), path.dirname(realpathOrSelf(REPOSITORY_ROOT))])].filter(
+  // A checkout directly in the temp dir, the home dir or the filesystem root: its siblings are the tests' temp files, tool caches or the whole system.
+  (parent) => !temp.has(parent) && parent !== os.homedir() && parent !== path.parse(parent).root,
+);
+
 const within = (file: string, root: string) => file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
 /** Whether reading `file` (relative paths resolve against the working directory) leaves the repository. */
 export function readsOutsideRepository(file: string): boolean {
   const absolute = path.resolve(file);
+  if (within(absolute, REPOSITORY_ROOT) || within(absolute, realpathOrSelf(REPOSITORY_ROOT))) return false;
+  // A sibling of the checkout (../shared, say) is outside even when the checkout sits somewhere in
+  // the temp dir, as a CI clone may (unless its parent is the temp dir itself, where siblings and
+  // the tests' own temp files cannot be told apart).
+  if (checkoutParents.some((parent) => within(absolute, parent))) return true;
   if (allowedRoots.some((root) => within(absolute, root))) return false;
   const home = os.homedir();
   if (within(absolute, home)) {
