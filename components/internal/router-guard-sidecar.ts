@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { AdmissionLimit } from "./router-admission";
+import { CONTAINER_SECURITY_CONTEXT } from "./vllm-pod";
 
 /** Official Node.js image, pinned (docker-library/official-images library/node: `26.13.0-alpine3.24`, the LTS line, read 2026-12-02). */
 export const GUARD_IMAGE = "node:26.13.0-alpine3.24";
@@ -48,14 +49,7 @@ export function guardContainer(workload: string, limit: AdmissionLimit, enginePo
     // Ready only when vLLM is: /health passes through the guard to the engine.
     readinessProbe: probe("/health", 10),
     livenessProbe: probe("/livez", 20),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      runAsGroup: 1000,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    // The same restricted context as the vLLM container it shares the pod with.
+    securityContext: CONTAINER_SECURITY_CONTEXT,
   };
 }
