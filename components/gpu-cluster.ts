@@ -21,6 +21,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createAddons } from "./internal/addons";
+import { pinnedZoneProblems } from "./internal/availability-zones";
 import { type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
 import { createNetwork } from "./internal/network";
@@ -105,8 +106,14 @@ export interface GpuClusterArgs {
   gpuPools: GpuPoolArgs[];
   /** VPC CIDR, a /16; maps to `aws.ec2.Vpc` `cidrBlock`. @default "10.0.0.0/16" */
   vpcCidr?: string;
-  /** Availability zones the subnets span (2 to 4). @default 2 */
-  availabilityZoneCount?: number;
+  /**
+   * Zone IDs (`use1-az1`, not names: names differ between accounts) the created VPC's subnets span, 2 to 4, in
+   * `region`; maps to each `aws.ec2.Subnet` `availabilityZoneId`. Pinned so no run looks zones up (a changed
+   * lookup would replace subnets); zones EKS refuses for the control plane are refused (./internal/availability-zones).
+   * Required when the cluster creates its VPC; refused with `existingVpc`, whose subnets pin the zones.
+   * @default - none: required without `existingVpc`
+   */
+  availabilityZoneIds?: string[];
   /** One NAT gateway per zone (zone-outage tolerant) instead of one for the VPC. @default - true for prod, false otherwise */
   natGatewayPerZone?: boolean;
   /** Days control-plane logs are kept; maps to the log group's `retentionInDays`. Unit: days. @default 90 */
@@ -136,7 +143,6 @@ export const GPU_CLUSTER_DEFAULTS = {
   adminRoleArns: [] as string[],
   capacityType: "on-demand",
   vpcCidr: "10.0.0.0/16",
-  availabilityZoneCount: 2,
   natGatewayPerZone: (environment: GpuClusterArgs["environment"]) => environment === "prod",
   clusterLogRetentionDays: 90,
   consolidateAfterSeconds: 600,
@@ -207,7 +213,6 @@ export class GpuCluster extends pulumi.ComponentResource {
     const endpointPublicAccessCidrs = args.endpointPublicAccessCidrs ?? d.endpointPublicAccessCidrs;
     const adminRoleArns = args.adminRoleArns ?? d.adminRoleArns;
     const vpcCidr = args.vpcCidr ?? d.vpcCidr;
-    const availabilityZoneCount = args.availabilityZoneCount ?? d.availabilityZoneCount;
     const natGatewayPerZone = args.natGatewayPerZone ?? d.natGatewayPerZone(args.environment);
     const clusterLogRetentionDays = args.clusterLogRetentionDays ?? d.clusterLogRetentionDays;
     const consolidateAfterSeconds = args.consolidateAfterSeconds ?? d.consolidateAfterSeconds;
@@ -219,7 +224,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     const protect = args.protect ?? d.protect(args.environment);
     const pools: GpuPoolSpec[] = args.gpuPools.map((p) => ({ ...p, capacityType: p.capacityType ?? d.capacityType }));
 
-    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, availabilityZoneCount, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
     // Validated before registering, so a refused config leaves no half-registered component behind.
     super("gpu-inference:cluster:GpuCluster", name, {}, opts);
 
@@ -230,7 +235,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
 
     // --- network ---
-    const network = args.existingVpc === undefined ? createNetwork({ name, clusterName, region: args.region, vpcCidr, availabilityZoneCount, natGatewayPerZone }, this) : undefined;
+    const network = args.existingVpc === undefined ? createNetwork({ name, clusterName, region: args.region, vpcCidr, availabilityZoneIds: args.availabilityZoneIds ?? [], natGatewayPerZone }, this) : undefined;
     const vpcId: pulumi.Input<string> = network?.vpc.id ?? args.existingVpc!.vpcId;
     const privateSubnetIds: pulumi.Input<string>[] = network?.privateSubnets.map((s) => s.id) ?? [...args.existingVpc!.privateSubnetIds];
     // The way in to a private endpoint: 443 from the deployer's networks, on the control plane's interfaces.
@@ -413,7 +418,6 @@ interface Resolved {
   upgradePolicy: EksSupportType;
   nodeProvisioning: string;
   vpcCidr: string;
-  availabilityZoneCount: number;
   endpointPublicAccessCidrs: string[];
   pools: GpuPoolSpec[];
   consolidateAfterSeconds: number;
@@ -440,7 +444,9 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
     problems.add("nodeProvisioning", `got "${r.nodeProvisioning}"; only "auto-mode" is implemented (self-managed Karpenter is not): use auto-mode`);
   }
   if (!/^\d{1,3}\.\d{1,3}\.0\.0\/16$/.test(r.vpcCidr)) problems.add("vpcCidr", `got "${r.vpcCidr}"; expected a /16 such as 10.0.0.0/16`);
-  problems.wholeNumber("availabilityZoneCount", r.availabilityZoneCount, 2, 4);
+  for (const zone of pinnedZoneProblems(args.availabilityZoneIds, args.existingVpc !== undefined, args.region)) {
+    problems.add(zone.index === undefined ? "availabilityZoneIds" : `availabilityZoneIds[${zone.index}]`, zone.message);
+  }
   r.endpointPublicAccessCidrs.forEach((cidr, i) => {
     if (cidr.endsWith("/0")) problems.add(`endpointPublicAccessCidrs[${i}]`, `"${cidr}" opens the API endpoint to the internet; list specific CIDRs or none`);
   });

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { economicsConfigSchema, MODEL_LIMITS, workloadProfileSchema } from "../policies/economics/schema";
 import { DEFAULT_REQUESTS_PER_BATCH_FILE } from "../policies/contract";
 import { eksVersionProblem, newestStandardSupportVersion } from "../policies/eks-versions";
+import { pinnedZoneProblems } from "../components/internal/availability-zones";
 import { workloadEngineLimits } from "../components/internal/serving-plan";
 import { instanceById, INSTANCE_TYPES } from "../policies/economics/catalog";
 import { referenceProblems, resolvedMinReplicas, type ReferenceProblem } from "./config-references";
@@ -122,6 +123,13 @@ export const clusterSchema = z.strictObject({
         .min(2, { error: "expected at least two private subnets in different zones (EKS requires two zones)" }),
     })
     .optional(),
+  /**
+   * Zone IDs (`use1-az1`; IDs name the same zone in every account, names do not) the VPC the stack creates
+   * spans, 2 to 4, in `region`: pinned, so no run re-reads zones and replaces subnets. Zones EKS refuses for
+   * the control plane are refused (components/internal/availability-zones.ts). Required without
+   * `existingVpc`; refused with it (its subnets pin the zones). @default - none: required when the stack creates its VPC
+   */
+  availabilityZoneIds: z.array(z.string().max(64, { error: "expected a zone ID such as use1-az1" })).max(16, { error: "expected 2 to 4 zone IDs" }).optional(),
   /** Who may reach a private API endpoint on 443 (maps to a security group on the control plane). @default - nobody */
   endpointPrivateAccess: z
     .strictObject({
@@ -150,6 +158,9 @@ export const clusterSchema = z.strictObject({
     const problem = eksVersionProblem(cluster.kubernetesVersion, cluster.upgradePolicy, new Date());
     if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["kubernetesVersion"], message: problem });
     for (const wayIn of privateEndpointProblems(cluster)) ctx.addIssue({ code: "custom", path: [...wayIn.path], message: wayIn.message });
+    for (const zone of pinnedZoneProblems(cluster.availabilityZoneIds, cluster.existingVpc !== undefined, cluster.region)) {
+      ctx.addIssue({ code: "custom", path: zone.index === undefined ? ["availabilityZoneIds"] : ["availabilityZoneIds", zone.index], message: zone.message });
+    }
   });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 

@@ -4,6 +4,7 @@
  * pinned zones, where images and weights come from. `npm run plan` prints these as advisories; the
  * program refuses placeholders on a real update.
  */
+import { EKS_DISALLOWED_ZONE_IDS } from "../components/internal/availability-zones";
 import { servingPlan } from "../components/internal/serving-plan";
 import { instanceById } from "../policies/economics/catalog";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
@@ -115,12 +116,13 @@ export function deployReadiness(config: StackConfig, options: { readonly hugging
   for (const p of placeholderValues(config)) {
     items.push({ topic: "placeholder", message: `cluster key ${p.path.replace(/^cluster\./, "")} is ${p.what} (${p.value}): replace it; a real pulumi up refuses it` });
   }
+  const instanceTypes = [...new Set(c.gpuPools.flatMap((p) => p.instanceTypes))].join(",");
   items.push({
     topic: "zones",
     message:
       c.existingVpc !== undefined
-        ? `zones are pinned by the subnets of ${c.existingVpc.vpcId}: each must offer ${[...new Set(c.gpuPools.flatMap((p) => p.instanceTypes))].join(", ")}`
-        : "zones are the region's first available ones, read on every run: check they offer the pools' instance types and that EKS supports them, or set cluster.existingVpc to pin them",
+        ? `zones are pinned by the subnets of ${c.existingVpc.vpcId}: each subnet's zone must offer ${instanceTypes} and not be one EKS refuses (${EKS_DISALLOWED_ZONE_IDS.map((row) => row.zoneId).join(", ")})`
+        : `zones are pinned to ${(c.availabilityZoneIds ?? []).join(", ")}: check each offers ${instanceTypes}: aws ec2 describe-instance-type-offerings --region ${c.region} --location-type availability-zone-id --filters Name=location,Values=${(c.availabilityZoneIds ?? []).join(",")} Name=instance-type,Values=${instanceTypes}`,
   });
   items.push({ topic: "images", message: "the vLLM image comes from Docker Hub through the NAT: anonymous pulls from one IP are rate-limited on scale-out; mirror it through an ECR pull-through cache" });
   for (const w of config.workloads) {

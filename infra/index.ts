@@ -58,6 +58,7 @@ const cluster = new GpuCluster(config.cluster.name, {
   upgradePolicy: config.cluster.upgradePolicy,
   nodeProvisioning: config.cluster.nodeProvisioning,
   endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
+  ...(config.cluster.availabilityZoneIds !== undefined ? { availabilityZoneIds: config.cluster.availabilityZoneIds } : {}),
   ...(config.cluster.existingVpc !== undefined ? { existingVpc: config.cluster.existingVpc } : {}),
   ...(config.cluster.endpointPrivateAccess !== undefined ? { endpointPrivateAccess: config.cluster.endpointPrivateAccess } : {}),
   adminRoleArns: config.cluster.adminRoleArns,

@@ -2,7 +2,8 @@
  * The cluster's VPC from @pulumi/aws primitives: private subnets for nodes and the control plane's
  * network interfaces, public subnets only for load balancers and NAT gateways, an S3 gateway
  * endpoint so model weights do not pay NAT data-processing charges, and a default security group
- * with no rules.
+ * with no rules. Subnets sit in the zone IDs the config pins (see ./availability-zones): no zone is
+ * looked up at run time, so no run can move a subnet to another zone and replace it.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,7 +15,8 @@ export interface NetworkSettings {
   readonly region: string;
   /** A /16 IPv4 CIDR. */
   readonly vpcCidr: string;
-  readonly availabilityZoneCount: number;
+  /** Zone IDs (`use1-az1`), 2 to 4, validated by availabilityZoneProblems; one public and one private subnet each. */
+  readonly availabilityZoneIds: readonly string[];
   /** One NAT gateway per zone (survives a zone outage) or one for the VPC (cheaper). */
   readonly natGatewayPerZone: boolean;
 }
@@ -38,7 +40,6 @@ export function subnetCidrs(vpcCidr: string, zoneIndex: number): { private: stri
 export function createNetwork(settings: NetworkSettings, parent: pulumi.Resource): Network {
   const { name } = settings;
   const opts: pulumi.CustomResourceOptions = { parent };
-  const zones = aws.getAvailabilityZonesOutput({ state: "available" }, { parent });
 
   const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
     cidrBlock: settings.vpcCidr,
@@ -62,16 +63,11 @@ export function createNetwork(settings: NetworkSettings, parent: pulumi.Resource
   const natGateways: aws.ec2.NatGateway[] = [];
   const privateRouteTables: aws.ec2.RouteTable[] = [];
 
-  for (let i = 0; i < settings.availabilityZoneCount; i++) {
-    const zone = zones.names.apply((names) => {
-      const picked = names[i];
-      if (picked === undefined) throw new Error(`${settings.region} has ${names.length} available zones; availabilityZoneCount asks for ${settings.availabilityZoneCount}`);
-      return picked;
-    });
+  settings.availabilityZoneIds.forEach((zoneId, i) => {
     const cidrs = subnetCidrs(settings.vpcCidr, i);
     const publicSubnet = new aws.ec2.Subnet(`${name}-public-${i}`, {
       vpcId: vpc.id,
-      availabilityZone: zone,
+      availabilityZoneId: zoneId,
       cidrBlock: cidrs.public,
       mapPublicIpOnLaunch: false,
       tags: { Name: `${settings.clusterName}-public-${i}`, "kubernetes.io/role/elb": "1" },
@@ -93,7 +89,7 @@ export function createNetwork(settings: NetworkSettings, parent: pulumi.Resource
 
     const privateSubnet = new aws.ec2.Subnet(`${name}-private-${i}`, {
       vpcId: vpc.id,
-      availabilityZone: zone,
+      availabilityZoneId: zoneId,
       cidrBlock: cidrs.private,
       mapPublicIpOnLaunch: false,
       tags: { Name: `${settings.clusterName}-private-${i}`, "kubernetes.io/role/internal-elb": "1" },
@@ -106,7 +102,7 @@ export function createNetwork(settings: NetworkSettings, parent: pulumi.Resource
     new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: privateSubnet.id, routeTableId: privateRouteTable.id }, opts);
     privateSubnets.push(privateSubnet);
     privateRouteTables.push(privateRouteTable);
-  }
+  });
 
   new aws.ec2.VpcEndpoint(`${name}-s3`, {
     vpcId: vpc.id,

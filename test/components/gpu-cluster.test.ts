@@ -18,6 +18,7 @@ const baseArgs: GpuClusterArgs = {
   clusterName: "inference-dev",
   environment: "dev",
   region: "us-east-1",
+  availabilityZoneIds: ["use1-az1", "use1-az2"],
   gpuPools: [
     { name: "l40s", instanceTypes: ["g6e.xlarge", "g6e.2xlarge"], capacityType: "on-demand", gpuLimit: 8 },
     { name: "l4-spot", instanceTypes: ["g6.xlarge"], capacityType: "spot", gpuLimit: 4 },
@@ -196,15 +197,50 @@ describe("production", () => {
 });
 
 describe("network", () => {
+  it("puts its subnets in the configured zone IDs and looks no zone up, so no run can move (replace) them", async () => {
+    const recorded = installPulumiMocks();
+    const invoked: string[] = [];
+    const monitor = pulumi.runtime.getMonitor() as unknown as { invoke(req: { getTok(): string }, callback: unknown): Promise<void> };
+    const invoke = monitor.invoke.bind(monitor);
+    monitor.invoke = (req, callback) => {
+      invoked.push(req.getTok());
+      return invoke(req, callback);
+    };
+    new GpuCluster("gpu", { ...baseArgs, availabilityZoneIds: ["use1-az4", "use1-az6", "use1-az1"] }, { providers: { aws: new aws.Provider("aws", { region: "us-east-1" }) } });
+    await pulumi.runtime.disconnect();
+    expect(invoked.length).toBeGreaterThan(0); // the recorder sees the calls the cluster does make (partition, caller identity)
+    expect(invoked.filter((token) => /getAvailabilityZones?\b/i.test(token))).toEqual([]);
+    const subnets = ofType(recorded, "aws:ec2/subnet:Subnet");
+    expect(subnets.map((s) => [s.name, s.inputs.availabilityZoneId, s.inputs.availabilityZone])).toEqual([
+      ["gpu-public-0", "use1-az4", undefined],
+      ["gpu-private-0", "use1-az4", undefined],
+      ["gpu-public-1", "use1-az6", undefined],
+      ["gpu-private-1", "use1-az6", undefined],
+      ["gpu-public-2", "use1-az1", undefined],
+      ["gpu-private-2", "use1-az1", undefined],
+    ]);
+  });
+
+  it("needs pinned zones for a VPC it creates, and refuses them beside an existing VPC (whose subnets pin the zones)", () => {
+    installPulumiMocks();
+    const { availabilityZoneIds: _zones, ...noZones } = baseArgs;
+    expect(() => new GpuCluster("nozones", noZones)).toThrowError(
+      "GpuCluster nozones: 1 invalid argument\n  availabilityZoneIds: required when the cluster creates its VPC: list 2 to 4 zone IDs of us-east-1 (aws ec2 describe-availability-zones --region us-east-1) that offer the pools' instance types",
+    );
+    expect(
+      () => new GpuCluster("both", { ...baseArgs, existingVpc: { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"] } }),
+    ).toThrowError("availabilityZoneIds: the subnets of existingVpc already pin the zones; remove availabilityZoneIds");
+  });
+
   it("keeps nodes private: no public IPs on any subnet, load-balancer tags on the right tier, S3 through a gateway endpoint", async () => {
     const { recorded } = await build();
     const subnets = ofType(recorded, "aws:ec2/subnet:Subnet");
-    expect(subnets.map((s) => [s.name, s.inputs.cidrBlock, s.inputs.mapPublicIpOnLaunch, s.inputs.availabilityZone])).toEqual(
+    expect(subnets.map((s) => [s.name, s.inputs.cidrBlock, s.inputs.mapPublicIpOnLaunch, s.inputs.availabilityZoneId])).toEqual(
       expect.arrayContaining([
-        ["gpu-public-0", "10.0.192.0/24", false, "us-east-1a"],
-        ["gpu-private-0", "10.0.0.0/19", false, "us-east-1a"],
-        ["gpu-public-1", "10.0.193.0/24", false, "us-east-1b"],
-        ["gpu-private-1", "10.0.32.0/19", false, "us-east-1b"],
+        ["gpu-public-0", "10.0.192.0/24", false, "use1-az1"],
+        ["gpu-private-0", "10.0.0.0/19", false, "use1-az1"],
+        ["gpu-public-1", "10.0.193.0/24", false, "use1-az2"],
+        ["gpu-private-1", "10.0.32.0/19", false, "use1-az2"],
       ]),
     );
     expect(find(recorded, "aws:ec2/subnet:Subnet", "gpu-public-0").inputs.tags).toEqual({ Name: "inference-dev-public-0", "kubernetes.io/role/elb": "1" });
@@ -409,7 +445,6 @@ describe("defaults", () => {
       adminRoleArns: [],
       capacityType: "on-demand",
       vpcCidr: "10.0.0.0/16",
-      availabilityZoneCount: 2,
       clusterLogRetentionDays: 90,
       consolidateAfterSeconds: 600,
       disruptionBudgetNodes: "10%",
@@ -425,7 +460,7 @@ describe("defaults", () => {
     expect((eks.vpcConfig as { endpointPublicAccess: boolean }).endpointPublicAccess).toBe(false); // endpointPublicAccessCidrs []
     expect(count(recorded, "aws:eks/accessEntry:AccessEntry")).toBe(0); // adminRoleArns []
     expect(find(recorded, "aws:ec2/vpc:Vpc", "gpu-vpc").inputs.cidrBlock).toBe("10.0.0.0/16"); // vpcCidr
-    expect(count(recorded, "aws:ec2/subnet:Subnet")).toBe(4); // availabilityZoneCount 2
+    expect(count(recorded, "aws:ec2/subnet:Subnet")).toBe(4); // one public and one private subnet per pinned zone
     expect(count(recorded, "aws:ec2/natGateway:NatGateway")).toBe(1); // natGatewayPerZone: false outside prod
     expect(find(recorded, "aws:cloudwatch/logGroup:LogGroup", "gpu-control-plane").inputs.retentionInDays).toBe(90);
     const pool = find(recorded, "kubernetes:karpenter.sh/v1:NodePool", "gpu-pool-p").inputs as {
@@ -454,7 +489,7 @@ describe("validation", () => {
         ...baseArgs,
         nodeProvisioning: "karpenter",
         vpcCidr: "10.0.0.0/20",
-        availabilityZoneCount: 1,
+        availabilityZoneIds: ["use1-az3", "usw2-az1", "us-east-1a", "usw2-az1"],
         endpointPublicAccessCidrs: ["0.0.0.0/0"],
         clusterLogRetentionDays: 10,
         gpuPools: [
@@ -464,10 +499,14 @@ describe("validation", () => {
       });
     expect(bad).toThrowError(
       [
-        "GpuCluster bad: 9 invalid arguments",
+        "GpuCluster bad: 13 invalid arguments",
         '  nodeProvisioning: got "karpenter"; only "auto-mode" is implemented (self-managed Karpenter is not): use auto-mode',
         '  vpcCidr: got "10.0.0.0/20"; expected a /16 such as 10.0.0.0/16',
-        "  availabilityZoneCount: got 1; expected a whole number from 2 to 4",
+        '  availabilityZoneIds[0]: "use1-az3": EKS does not create clusters with subnets in this zone (us-east-1; docs.aws.amazon.com/eks/latest/userguide/network-reqs.html); pick another zone',
+        '  availabilityZoneIds[1]: "usw2-az1" is not a zone of us-east-1 (its zone IDs start with use1-)',
+        '  availabilityZoneIds[2]: got "us-east-1a"; expected a zone ID such as use1-az1 (zone IDs, not names such as us-east-1a: names differ between accounts); list them with aws ec2 describe-availability-zones --region us-east-1',
+        '  availabilityZoneIds[3]: "usw2-az1" is not a zone of us-east-1 (its zone IDs start with use1-)',
+        '  availabilityZoneIds[3]: duplicate zone "usw2-az1"; each subnet pair needs its own zone',
         '  endpointPublicAccessCidrs[0]: "0.0.0.0/0" opens the API endpoint to the internet; list specific CIDRs or none',
         "  gpuPools[0].instanceTypes: expected at least one instance type",
         "  gpuPools[0].gpuLimit: got 0; expected a whole number from 1 up",

@@ -59,6 +59,8 @@ describe("stack config", () => {
       // No public CIDRs and no way in: a private endpoint nobody can reach.
       expect.stringMatching(/^Pulumi\.x\.yaml: gpu-inference:cluster\.existingVpc: a private endpoint/),
       expect.stringMatching(/^Pulumi\.x\.yaml: gpu-inference:cluster\.endpointPrivateAccess: a private endpoint admits no one on 443/),
+      // A VPC the stack creates, with no zones pinned.
+      expect.stringMatching(/^Pulumi\.x\.yaml: gpu-inference:cluster\.availabilityZoneIds: required when the cluster creates its VPC/),
       'Pulumi.x.yaml: gpu-inference: unknown key "typo"; check the spelling against docs/configuration.md',
     ]);
   });

@@ -45,6 +45,13 @@ describe("the dev stack", () => {
     expect(dev.cluster.gpuPools.length).toBeGreaterThan(0);
   });
 
+  it("puts the VPC's subnets in the stack file's pinned zone IDs (no zone names, no lookup)", () => {
+    const zones = (devValues.cluster as { availabilityZoneIds: string[] }).availabilityZoneIds;
+    const subnets = ofType(recorded, "aws:ec2/subnet:Subnet");
+    expect(subnets.map((s) => s.inputs.availabilityZoneId)).toEqual(zones.flatMap((zone) => [zone, zone]));
+    expect(subnets.every((s) => s.inputs.availabilityZone === undefined)).toBe(true);
+  });
+
   it("builds one cluster and one tenant per configured tenant", () => {
     expect(ofType(recorded, "gpu-inference:cluster:GpuCluster").map((r) => r.name)).toEqual([dev.cluster.name]);
     expect(ofType(recorded, "gpu-inference:tenant:Tenant").map((r) => r.name).sort()).toEqual(dev.tenants.map((t) => t.name).sort());
