@@ -21,6 +21,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createAddons } from "./internal/addons";
+import { type ContainerImages, createDockerHubCache, DOCKER_HUB_IMAGES, type DockerHubCredentials } from "./internal/image-cache";
 import { pinnedZoneProblems } from "./internal/availability-zones";
 import { type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
@@ -132,6 +133,14 @@ export interface GpuClusterArgs {
   weightsNoncurrentVersionDays?: number;
   /** Protect what cannot be recreated cheaply (cluster, secrets key, weights bucket). @default - true for prod, false otherwise */
   protect?: boolean;
+  /**
+   * Pull the Docker Hub images (vLLM, the guard's Node.js) through an ECR pull-through cache: a Secrets Manager
+   * secret `ecr-pullthroughcache/<clusterName>-docker-hub` with `credentials` (a Pulumi secret), an
+   * `aws.ecr.PullThroughCacheRule` for `registry-1.docker.io` under `ecrRepositoryPrefix` (2–30 characters,
+   * @default "docker-hub"), and the node role's grant to fill it; `containerImages` then point at
+   * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/...`. @default - none: nodes pull from Docker Hub anonymously
+   */
+  dockerHubCache?: { credentials: pulumi.Input<DockerHubCredentials>; ecrRepositoryPrefix?: string };
 }
 
 /** Defaults of {@link GpuClusterArgs}, resolved once at the top of the constructor. */
@@ -152,6 +161,7 @@ export const GPU_CLUSTER_DEFAULTS = {
   prometheusStorageGiB: 50,
   weightsNoncurrentVersionDays: 30,
   protect: (environment: GpuClusterArgs["environment"]) => environment === "prod",
+  dockerHubCacheRepositoryPrefix: "docker-hub",
 } as const;
 
 /** Every control-plane log type EKS offers; maps to `enabledClusterLogTypes`. */
@@ -185,6 +195,10 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly privateSubnetIds: pulumi.Output<string>[];
   /** Public subnet IDs (load balancers only). */
   readonly publicSubnetIds: pulumi.Output<string>[];
+  /** Images the GPU pods run: cached in ECR with `dockerHubCache`, else the Docker Hub references. */
+  readonly containerImages: ContainerImages;
+  /** The pull-through cache rule, with `dockerHubCache`. */
+  readonly pullThroughCacheRule?: aws.ecr.PullThroughCacheRule;
   /** The model-weights bucket. */
   readonly weightsBucket: aws.s3.Bucket;
   /** Model-weights bucket name. */
@@ -365,6 +379,21 @@ export class GpuCluster extends pulumi.ComponentResource {
       prometheusRetention,
       prometheusStorageGiB,
     }, this.kubernetesProvider, this);
+    const imageCache =
+      args.dockerHubCache !== undefined
+        ? createDockerHubCache({
+            name,
+            clusterName,
+            region: args.region,
+            accountId,
+            partition,
+            nodeRoleName: nodeRole.name,
+            ecrRepositoryPrefix: args.dockerHubCache.ecrRepositoryPrefix ?? d.dockerHubCacheRepositoryPrefix,
+            credentials: args.dockerHubCache.credentials,
+          }, this)
+        : undefined;
+    this.containerImages = imageCache?.images ?? DOCKER_HUB_IMAGES;
+    if (imageCache !== undefined) this.pullThroughCacheRule = imageCache.rule;
     const weights = createWeightsBucket({ name, clusterName, protect, noncurrentVersionExpirationDays: weightsNoncurrentVersionDays }, this);
 
     this.vpcId = pulumi.output(vpcId);
@@ -401,6 +430,8 @@ export class GpuCluster extends pulumi.ComponentResource {
       vpcId: this.vpcId,
       privateSubnetIds: this.privateSubnetIds,
       publicSubnetIds: this.publicSubnetIds,
+      containerImages: this.containerImages,
+      pullThroughCacheRule: this.pullThroughCacheRule,
       weightsBucket: this.weightsBucket,
       weightsBucketName: this.weightsBucketName,
       weightsBucketArn: this.weightsBucketArn,
@@ -464,6 +495,11 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
   problems.wholeNumber("weightsNoncurrentVersionDays", r.weightsNoncurrentVersionDays, 1);
   if (!/^(100|[1-9]?\d)%$|^\d+$/.test(r.disruptionBudgetNodes)) {
     problems.add("disruptionBudgetNodes", `got "${r.disruptionBudgetNodes}"; expected a node count or a percentage such as 10%`);
+  }
+  const prefix = args.dockerHubCache?.ecrRepositoryPrefix;
+  // ECR's own constraint on `ecrRepositoryPrefix` (CreatePullThroughCacheRule: 2–30 characters of this pattern).
+  if (prefix !== undefined && (prefix.length < 2 || prefix.length > 30 || !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(prefix))) {
+    problems.add("dockerHubCache.ecrRepositoryPrefix", `got "${prefix.slice(0, 40)}"; expected 2 to 30 lowercase letters, digits, ".", "_", "-" or "/" (ECR's repository prefix) such as docker-hub`);
   }
   if (!LOG_RETENTION_DAYS.includes(r.clusterLogRetentionDays)) {
     problems.add("clusterLogRetentionDays", `got ${r.clusterLogRetentionDays}; expected one of CloudWatch's periods: ${LOG_RETENTION_DAYS.join(", ")}`);

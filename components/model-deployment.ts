@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BatchQueue, type BatchClusterRef } from "./batch-queue";
 import type { AdmissionLimit } from "./internal/router-admission";
 import type { CrdSources } from "./internal/cluster-contract";
+import type { ContainerImages } from "./internal/image-cache";
 import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
 import type { GpuPlacement } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
@@ -54,6 +55,8 @@ export interface ModelDeploymentArgs {
   readonly crdSources?: CrdSources;
   /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in). */
   readonly cluster?: BatchClusterRef;
+  /** Images the pods run (`GpuCluster.containerImages`: ECR pull-through copies when the cluster has the cache); maps to `VllmEngineArgs.images`. @default - `DOCKER_HUB_IMAGES` (anonymous Docker Hub pulls) */
+  readonly images?: ContainerImages;
   /** Interactive tiers: the router's admission guard limit per replica (`admissionLimit(...)`); maps to `VllmServerArgs.admissionGuard`. @default - no guard */
   readonly admissionGuard?: AdmissionLimit;
 }
@@ -83,6 +86,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
       placement: args.placement,
       weightGiB: args.weightGiB,
       ...(args.weights !== undefined ? { weights: args.weights } : {}),
+      ...(args.images !== undefined ? { images: args.images } : {}),
     };
 
     if (this.plan.tier === "interactive") {

@@ -17,7 +17,7 @@ import type { BatchQueueTarget } from "./batch-queue";
 import type { CrdSources } from "./internal/cluster-contract";
 import { BATCH_WORKER_DIR, BATCH_WORKER_FILE, BATCH_WORKER_PY } from "./internal/batch-worker";
 import { queueDepthQuery } from "./internal/promql";
-import { renderRunBatchEngineArgs, VLLM_IMAGE, type VllmEngineOptions } from "./internal/vllm-flags";
+import { renderRunBatchEngineArgs, type VllmEngineOptions } from "./internal/vllm-flags";
 import {
   CONTAINER_SECURITY_CONTEXT,
   hfTokenSecret,
@@ -305,7 +305,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
               containers: [
                 {
                   name: "vllm",
-                  image: VLLM_IMAGE,
+                  image: pod.images.vllm,
                   command: ["python3", `${BATCH_WORKER_DIR}/${BATCH_WORKER_FILE}`, "--", ...renderRunBatchEngineArgs(engine)],
                   env: [
                     ...vllmEnv(secret?.metadata.name),

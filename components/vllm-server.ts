@@ -14,11 +14,11 @@ import { COLD_START_ANNOTATION, GUARD_SCRAPE_JOB, REQUESTS_PER_BATCH_FILE_ANNOTA
 import type { CrdSources } from "./internal/cluster-contract";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import type { AdmissionLimit } from "./internal/router-admission";
+import { type ContainerImages, DOCKER_HUB_IMAGES } from "./internal/image-cache";
 import { GUARD_PORT, GUARD_PORT_NAME, guardConfigMapData, guardContainer } from "./internal/router-guard-sidecar";
 import {
   precisionOptions,
   renderServeArgs,
-  VLLM_IMAGE,
   VLLM_PORT,
   type VllmEngineOptions,
   type VllmKvCacheDtype,
@@ -114,6 +114,8 @@ export interface VllmEngineArgs {
   readonly memoryGiB?: number;
   /** Memory-backed `/dev/shm` size, GiB (maps to an `emptyDir` with `medium: Memory`). @default 4 */
   readonly shmSizeGiB?: number;
+  /** Images the pod runs (maps to `containers[].image`): `GpuCluster.containerImages`, cached in ECR when the cluster has a pull-through cache. @default - `DOCKER_HUB_IMAGES`: vLLM and Node.js straight from Docker Hub */
+  readonly images?: ContainerImages;
   /** Model cache volume size, GiB (maps to the `model-cache` `emptyDir.sizeLimit`). @default - max(20, 1.5 × plan.downloadGiB), rounded up: the checkpoint really downloaded, with room for the Hub's temporary files */
   readonly modelCacheGiB?: number;
 }
@@ -247,7 +249,7 @@ export class VllmServer extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "vllm",
-                  image: VLLM_IMAGE,
+                  image: pod.images.vllm,
                   args: renderServeArgs(engine),
                   ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }],
                   env: vllmEnv(this.hfTokenSecret?.metadata.name),
@@ -258,7 +260,7 @@ export class VllmServer extends pulumi.ComponentResource {
                   readinessProbe: probe(10, 5, 3),
                   livenessProbe: probe(20, 10, 6),
                 },
-                ...(guard !== undefined && this.guardConfigMap !== undefined ? [guardContainer(plan.workload, guard, VLLM_PORT, "admission-guard")] : []),
+                ...(guard !== undefined && this.guardConfigMap !== undefined ? [guardContainer(plan.workload, guard, VLLM_PORT, "admission-guard", pod.images.guard)] : []),
               ],
               volumes: [
                 ...vllmVolumes(pod),
@@ -383,6 +385,7 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
     memoryGiB: args.memoryGiB ?? d.memoryGiBPerGpu * gpus,
     shmSizeGiB: args.shmSizeGiB ?? d.shmSizeGiB,
     modelCacheGiB: args.modelCacheGiB ?? Math.max(d.modelCacheMinGiB, Math.ceil(d.modelCacheOverWeights * plan.downloadGiB)),
+    images: args.images ?? DOCKER_HUB_IMAGES,
   };
   validatePodOptions(pod, at);
   return { profile, engine, pod };

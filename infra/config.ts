@@ -23,7 +23,7 @@ export const CONFIG_NAMESPACE = "gpu-inference";
 export const CATALOG_REGIONS: readonly string[] = [...new Set(INSTANCE_TYPES.map((instance) => instance.region))].sort();
 
 /** Config keys that hold secrets: set with `pulumi config set --secret`, never read from plain YAML. */
-export const SECRET_CONFIG_KEYS = ["huggingFaceToken"] as const;
+export const SECRET_CONFIG_KEYS = ["huggingFaceToken", "dockerHubAccessToken"] as const;
 
 const dnsLabel = (what: string) =>
   z.string().regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: `expected a ${what}: a DNS-1123 label of at most 40 characters (a-z, 0-9, -)` });
@@ -137,6 +137,23 @@ export const clusterSchema = z.strictObject({
       cidrs: z.array(z.cidrv4({ error: "expected an IPv4 CIDR such as 10.20.0.0/16" })).default([]),
       /** Security groups of deployers inside the VPC (a CI runner's). @default [] */
       securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: "expected a security group id such as sg-0a1b2c3d4e5f60718" })).default([]),
+    })
+    .optional(),
+  /**
+   * Pull the Docker Hub images (vLLM, the guard's Node.js) through an ECR pull-through cache, authenticated as
+   * this Docker Hub account; its access token is the secret `gpu-inference:dockerHubAccessToken`. Without it
+   * nodes pull anonymously (10 pulls per hour per address), and a real `pulumi up` refuses a stack whose
+   * scale-out can pull more. @default - no cache
+   */
+  dockerHubCache: z
+    .strictObject({
+      /** Docker Hub username (a Docker ID: "between 4 and 30 characters long, and can only contain numbers and lowercase letters", docs.docker.com/accounts/create-account/, as of 2026-12-02). */
+      username: z.string().regex(/^[a-z0-9]{4,30}$/, { error: "expected a Docker Hub username: 4 to 30 lowercase letters and digits" }),
+      /** ECR repository prefix the cache stores images under (maps to `PullThroughCacheRule.ecrRepositoryPrefix`). @default "docker-hub" */
+      ecrRepositoryPrefix: z
+        .string()
+        .regex(/^(?=.{2,30}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, { error: 'expected 2 to 30 lowercase letters, digits, ".", "_", "-" or "/" (ECR\'s repository prefix) such as docker-hub' })
+        .default("docker-hub"),
     })
     .optional(),
   /** GPU node pools. */
@@ -576,15 +593,21 @@ function isSecureValue(value: unknown): boolean {
   return isRecord(value) && typeof value.secure === "string" && Object.keys(value).length === 1;
 }
 
-/** Provider token shapes that must never sit in a stack file: Hugging Face, OpenAI-style, AWS access keys. */
-const TOKEN_PATTERNS = [/^hf_[A-Za-z0-9]{20,}$/, /^sk-[A-Za-z0-9_-]{20,}$/, /^(AKIA|ASIA)[A-Z0-9]{16}$/];
+/** Provider token shapes that must never sit in a stack file: Hugging Face, OpenAI-style, AWS access keys, Docker personal access tokens. */
+const TOKEN_PATTERNS = [/^hf_[A-Za-z0-9]{20,}$/, /^sk-[A-Za-z0-9_-]{20,}$/, /^(AKIA|ASIA)[A-Z0-9]{16}$/, /^dckr_pat_[A-Za-z0-9_-]{20,}$/];
 
 /** Key paths of string values shaped like access tokens, walked iteratively (no recursion limit on deep input). */
 function plainTextTokenPaths(values: Record<string, unknown>): (string | number)[][] {
   const found: (string | number)[][] = [];
   const stack: [unknown, (string | number)[]][] = [[values, []]];
+  // A recursive YAML alias (`&a [*a]`) builds a cyclic value: each object is walked once, or this never ends.
+  const seen = new Set<object>();
   while (stack.length > 0) {
     const [value, keyPath] = stack.pop()!;
+    if (typeof value === "object" && value !== null) {
+      if (seen.has(value)) continue;
+      seen.add(value);
+    }
     if (typeof value === "string") {
       if (TOKEN_PATTERNS.some((pattern) => pattern.test(value.trim()))) found.push(keyPath);
     } else if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, [...keyPath, i]]));

@@ -5,6 +5,7 @@
  * program refuses placeholders on a real update.
  */
 import { EKS_DISALLOWED_ZONE_IDS } from "../components/internal/availability-zones";
+import { DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR, DOCKER_HUB_PULLS_PER_POD } from "../components/internal/image-cache";
 import { servingPlan } from "../components/internal/serving-plan";
 import { instanceById } from "../policies/economics/catalog";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
@@ -84,8 +85,39 @@ export function gpuVcpuNeeds(config: StackConfig): { readonly code: string; read
   return [...needs.values()];
 }
 
+/**
+ * Image pulls from Docker Hub when every workload scales out to its max replicas at once without a pull-through
+ * cache: one per image per pod (a node caches an image, but a GPU pod usually gets a node of its own). 0 with a cache.
+ */
+export function anonymousDockerHubPulls(config: StackConfig): number {
+  if (config.cluster.dockerHubCache !== undefined) return 0;
+  return config.workloads.reduce((sum, w) => sum + w.serving.maxReplicas * DOCKER_HUB_PULLS_PER_POD[w.tier], 0);
+}
+
+/**
+ * What a real `pulumi up` refuses about images: a scale-out that can pass Docker Hub's anonymous limit from the
+ * NAT's one address (counted against one address: a scale-out may land in one zone, behind one NAT gateway), or a
+ * configured cache without its token. Paths are below `gpu-inference:`.
+ */
+export function imagePullRefusals(config: StackConfig, options: { readonly dockerHubTokenSet: boolean }): { readonly path: string; readonly message: string }[] {
+  const cache = config.cluster.dockerHubCache;
+  if (cache !== undefined) {
+    return options.dockerHubTokenSet
+      ? []
+      : [{ path: "dockerHubAccessToken", message: "cluster.dockerHubCache is set but the Docker Hub access token is not: pulumi config set --secret gpu-inference:dockerHubAccessToken <token>" }];
+  }
+  const pulls = anonymousDockerHubPulls(config);
+  if (pulls <= DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR) return [];
+  return [
+    {
+      path: "cluster.dockerHubCache",
+      message: `workloads can pull up to ${pulls} images from Docker Hub anonymously at max replicas, past Docker Hub's ${DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR} pulls per hour per address; set cluster.dockerHubCache.username and the secret gpu-inference:dockerHubAccessToken to pull through ECR`,
+    },
+  ];
+}
+
 /** Everything a deployer must have in place before the first `pulumi up`, in the order docs/first-deploy.md follows. */
-export function deployReadiness(config: StackConfig, options: { readonly huggingFaceTokenSet: boolean }): ReadinessItem[] {
+export function deployReadiness(config: StackConfig, options: { readonly huggingFaceTokenSet: boolean; readonly dockerHubTokenSet?: boolean }): ReadinessItem[] {
   const items: ReadinessItem[] = [];
   for (const need of gpuVcpuNeeds(config)) {
     items.push({
@@ -124,7 +156,25 @@ export function deployReadiness(config: StackConfig, options: { readonly hugging
         ? `zones are pinned by the subnets of ${c.existingVpc.vpcId}: each subnet's zone must offer ${instanceTypes} and not be one EKS refuses (${EKS_DISALLOWED_ZONE_IDS.map((row) => row.zoneId).join(", ")})`
         : `zones are pinned to ${(c.availabilityZoneIds ?? []).join(", ")}: check each offers ${instanceTypes}: aws ec2 describe-instance-type-offerings --region ${c.region} --location-type availability-zone-id --filters Name=location,Values=${(c.availabilityZoneIds ?? []).join(",")} Name=instance-type,Values=${instanceTypes}`,
   });
-  items.push({ topic: "images", message: "the vLLM image comes from Docker Hub through the NAT: anonymous pulls from one IP are rate-limited on scale-out; mirror it through an ECR pull-through cache" });
+  const cache = c.dockerHubCache;
+  if (cache !== undefined) {
+    items.push({
+      topic: "images",
+      message: options.dockerHubTokenSet === true
+        ? `images come through the ECR pull-through cache ${cache.ecrRepositoryPrefix}/ (Docker Hub account ${cache.username}, token set): the first pull of each image fills it`
+        : `images come through the ECR pull-through cache ${cache.ecrRepositoryPrefix}/ (Docker Hub account ${cache.username}); its token is not set: pulumi config set --secret gpu-inference:dockerHubAccessToken <token> (a real pulumi up refuses to start without it)`,
+    });
+  } else {
+    const pulls = anonymousDockerHubPulls(config);
+    items.push({
+      topic: "images",
+      message:
+        `up to ${pulls} image pulls from Docker Hub at max replicas, anonymous, from the NAT gateway's address: Docker Hub allows ${DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR} per hour, ` +
+        (pulls > DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR ? "so a scale-out stalls in ImagePullBackOff. " : "enough for now, not for growth. ") +
+        "Pull through ECR: set cluster.dockerHubCache.username and pulumi config set --secret gpu-inference:dockerHubAccessToken <token>" +
+        (pulls > DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR ? " (a real pulumi up refuses the stack without it)" : ""),
+    });
+  }
   for (const w of config.workloads) {
     const { tenant: _t, serving: _s, ...profile } = w;
     const plan = servingPlan(config, w, workloadWeightGiB(profile));

@@ -9,7 +9,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { GpuCluster, InferenceRouter, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
-import { gatedWorkloads, placeholderValues } from "./deploy-readiness";
+import { gatedWorkloads, imagePullRefusals, placeholderValues } from "./deploy-readiness";
 import { withResolvedEconomics } from "./economics-source";
 import { liveTargets } from "./live-targets";
 import { admissionLimits, previousRouterWeights, routerRoutes } from "./router-routes";
@@ -24,16 +24,24 @@ if (config.cluster.adminRoleArns.length === 0) {
   );
 }
 
+/** Docker Hub access token of the ECR pull-through cache (a secret; read only when the cache is configured). */
+const dockerHubToken = new pulumi.Config(CONFIG_NAMESPACE).getSecret("dockerHubAccessToken");
+const imageRefusals = imagePullRefusals(config, { dockerHubTokenSet: dockerHubToken !== undefined });
+
 // A real update (not a preview, not the offline mock engine) refuses what only works on paper:
-// placeholder accounts, CIDRs and ids of the example stacks, and gated models without a token.
+// placeholder accounts, CIDRs and ids of the example stacks, gated models without a token, and a
+// scale-out Docker Hub would throttle (or a pull-through cache without its token).
 if (!pulumi.runtime.isDryRun() && !(pulumi.runtime.getMonitor() instanceof MockMonitor)) {
   const refusals = [
     ...placeholderValues(config).map((p) => `${stackFile}: ${CONFIG_NAMESPACE}:${p.path}: ${p.what} (${p.value}) is a placeholder; replace it with your own`),
     ...(new pulumi.Config(CONFIG_NAMESPACE).getSecret("huggingFaceToken") === undefined
       ? gatedWorkloads(config).map((name) => `${stackFile}: ${CONFIG_NAMESPACE}:huggingFaceToken: workload ${name} serves a gated model; set the token with pulumi config set --secret ${CONFIG_NAMESPACE}:huggingFaceToken <token>`)
       : []),
+    ...imageRefusals.map((r) => `${stackFile}: ${CONFIG_NAMESPACE}:${r.path}: ${r.message}`),
   ];
   if (refusals.length > 0) throw new Error(`refusing pulumi up:\n  ${refusals.join("\n  ")}`);
+} else {
+  for (const r of imageRefusals) void pulumi.log.warn(`${stackFile}: ${CONFIG_NAMESPACE}:${r.path}: ${r.message} (a real pulumi up refuses this)`);
 }
 
 /** Every AWS resource gets the cost-allocation tags through the provider's default tags. */
@@ -63,6 +71,15 @@ const cluster = new GpuCluster(config.cluster.name, {
   ...(config.cluster.endpointPrivateAccess !== undefined ? { endpointPrivateAccess: config.cluster.endpointPrivateAccess } : {}),
   adminRoleArns: config.cluster.adminRoleArns,
   gpuPools: config.cluster.gpuPools,
+  ...(config.cluster.dockerHubCache !== undefined
+    ? {
+        dockerHubCache: {
+          ecrRepositoryPrefix: config.cluster.dockerHubCache.ecrRepositoryPrefix,
+          // Without the token only a preview gets here (a real update refused above): an empty token stands in.
+          credentials: pulumi.secret(pulumi.all([config.cluster.dockerHubCache.username, dockerHubToken ?? ""]).apply(([username, accessToken]) => ({ username, accessToken }))),
+        },
+      }
+    : {}),
 }, { providers: { aws: awsProvider } });
 
 /** Tenants by name: serving components deploy into `tenantsByName.get(workload.tenant)`. */
@@ -113,6 +130,7 @@ const deployments = config.workloads.map((workload) => {
       placement: pool,
       cluster: cluster.tenantRef,
       crdSources: cluster.crdSources,
+      images: cluster.containerImages,
       prometheusServerAddress: cluster.prometheusUrl,
       clients: engineClients,
       ...(guardLimits.has(workload.name) ? { admissionGuard: guardLimits.get(workload.name) } : {}),

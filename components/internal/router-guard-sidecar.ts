@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import type { AdmissionLimit } from "./router-admission";
 import { CONTAINER_SECURITY_CONTEXT } from "./vllm-pod";
 
@@ -27,12 +28,12 @@ export function guardConfigMapData(): Record<string, string> {
   return { [SCRIPT]: guardScript() };
 }
 
-/** The sidecar container; `configMapVolume` is the pod volume holding the script. */
-export function guardContainer(workload: string, limit: AdmissionLimit, enginePort: number, configMapVolume: string): k8s.types.input.core.v1.Container {
+/** The sidecar container; `configMapVolume` is the pod volume holding the script; `image` is GUARD_IMAGE or its cached copy. */
+export function guardContainer(workload: string, limit: AdmissionLimit, enginePort: number, configMapVolume: string, image: pulumi.Input<string> = GUARD_IMAGE): k8s.types.input.core.v1.Container {
   const probe = (p: string, period: number) => ({ httpGet: { path: p, port: GUARD_PORT_NAME }, periodSeconds: period, timeoutSeconds: 3, failureThreshold: 3 });
   return {
     name: "admission-guard",
-    image: GUARD_IMAGE,
+    image,
     command: ["node", `${MOUNT}/${SCRIPT}`],
     ports: [{ name: GUARD_PORT_NAME, containerPort: GUARD_PORT, protocol: "TCP" }],
     env: [

@@ -6,6 +6,7 @@
  * volume so the container runs as an unprivileged user with a read-only root filesystem, which a
  * `restricted` Pod Security namespace admits.
  */
+import type { ContainerImages } from "./image-cache";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -80,6 +81,8 @@ export interface VllmPodOptions {
   readonly modelCacheGiB: number;
   /** Secret holding `HF_TOKEN`; unset when the weights need no token. */
   readonly hfTokenSecretName?: Input<string>;
+  /** The images the pod runs (maps to `containers[].image`): Docker Hub's, or their ECR pull-through cache copies. */
+  readonly images: ContainerImages;
 }
 
 /** Environment of an engine container, token by reference only. */

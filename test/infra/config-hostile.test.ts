@@ -67,6 +67,13 @@ describe("hostile stack files", () => {
     expect(ms).toBeLessThan(5_000);
   });
 
+  it("ends on a recursive YAML alias (a value that contains itself) with a refusal naming the key", () => {
+    const text = fs.readFileSync(DEV_STACK_FILE, "utf8").replace("    team: platform\n", "    team: &self { loop: *self }\n");
+    const { error, ms } = failure(write("Pulumi.loop.yaml", text));
+    expect(error.problems).toEqual([expect.stringMatching(/^Pulumi\.loop\.yaml: gpu-inference:cluster\.team: /)]);
+    expect(ms).toBeLessThan(5_000);
+  });
+
   it("summarizes 5 MB of random bytes in one line instead of echoing them", () => {
     const { error, ms } = failure(write("Pulumi.noise.yaml", randomBytes(5 * 1024 * 1024, 7)));
     expect(error.problems).toEqual(["Pulumi.noise.yaml: the file is 5.0 MiB; a stack file is at most 2.0 MiB (is this the right file?)"]);
@@ -155,6 +162,9 @@ describe("stack files that would be silently wrong", () => {
     const file = write("Pulumi.eu.yaml", devText.replace("    region: us-east-1\n", "    region: eu-west-1\n"));
     expect(failure(file).error.problems).toEqual([
       "Pulumi.eu.yaml: gpu-inference:cluster.region: the price catalog covers us-east-1 only, so the cost model cannot price eu-west-1; use one of those regions",
+      // The pinned zones belong to the region too: moving regions means picking its zones.
+      'Pulumi.eu.yaml: gpu-inference:cluster.availabilityZoneIds[0]: "use1-az1" is not a zone of eu-west-1 (its zone IDs start with euw1-)',
+      'Pulumi.eu.yaml: gpu-inference:cluster.availabilityZoneIds[1]: "use1-az2" is not a zone of eu-west-1 (its zone IDs start with euw1-)',
     ]);
   });
 });
