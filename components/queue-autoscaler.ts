@@ -17,7 +17,7 @@ import type { BatchQueueTarget } from "./batch-queue";
 import type { CrdSources } from "./internal/cluster-contract";
 import { BATCH_WORKER_DIR, BATCH_WORKER_FILE, BATCH_WORKER_PY } from "./internal/batch-worker";
 import { queueDepthQuery } from "./internal/promql";
-import { renderRunBatchEngineArgs, VLLM_IMAGE, type VllmEngineOptions } from "./internal/vllm-flags";
+import { renderRunBatchArgs, RUN_BATCH_METRICS_PORT, VLLM_IMAGE, type VllmEngineOptions } from "./internal/vllm-flags";
 import {
   CONTAINER_SECURITY_CONTEXT,
   hfTokenSecret,
@@ -30,6 +30,9 @@ import {
 } from "./internal/vllm-pod";
 import { BATCH_IDLE_SECONDS_ENV } from "../policies/contract";
 import { workloadAnnotations, type QueueScaleTarget } from "./vllm-server";
+
+/** Name of the batch pod's metrics port, which the batch PodMonitor scrapes. */
+export const BATCH_METRICS_PORT_NAME = "metrics";
 
 export const QUEUE_AUTOSCALER_DEFAULTS = {
   interactive: {
@@ -306,7 +309,9 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
                 {
                   name: "vllm",
                   image: VLLM_IMAGE,
-                  command: ["python3", `${BATCH_WORKER_DIR}/${BATCH_WORKER_FILE}`, "--", ...renderRunBatchEngineArgs(engine)],
+                  command: ["python3", `${BATCH_WORKER_DIR}/${BATCH_WORKER_FILE}`, "--", ...renderRunBatchArgs(engine, RUN_BATCH_METRICS_PORT)],
+                  // The runner's Prometheus server (one process per file: it is down between files, and its counters restart).
+                  ports: [{ name: BATCH_METRICS_PORT_NAME, containerPort: RUN_BATCH_METRICS_PORT, protocol: "TCP" }],
                   env: [
                     ...vllmEnv(secret?.metadata.name),
                     { name: "AWS_REGION", value: q.region },
