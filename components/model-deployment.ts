@@ -125,6 +125,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
           tier: "batch",
           queue: this.batchQueue.target,
           ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
+          ...(args.podMonitorLabels !== undefined ? { podMonitorLabels: args.podMonitorLabels } : {}),
           job: {
             namespace: args.tenant.namespace,
             plan: this.plan,
