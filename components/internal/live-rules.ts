@@ -249,14 +249,27 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
     rules.push(record(S.replicas, `sum(${jobs}) or vector(0)`));
   }
 
+  // Batch tiers scale to zero, load the model per job and reload it per file: between jobs no pod runs and no
+  // engine is scraped, and while a job loads its pod is billed but its runner exports no tokens yet. Their token,
+  // GPU and API-cost series therefore read 0 when nothing is there (`or vector(0)`), so every evaluation records
+  // a sample and the window averages below weigh idle and loading time as the cost model does: tokens served
+  // over the billed GPU-hours of the window, loading included. Interactive tiers always run (min ≥ 1).
+  const zeroWhenAbsent = (expr: string) => (w.tier === "batch" ? `(${expr}) or vector(0)` : expr);
+
   // --- GPUs billed: whole nodes. Each node the workload's running pods occupy bills all its GPUs, split by
   // GPU requests among the workloads that share it (the cost model bills a replica's whole node unless others share it).
-  rules.push(record(S.gpusBilled, gpusBilledExpr(w)));
+  rules.push(record(S.gpusBilled, zeroWhenAbsent(gpusBilledExpr(w))));
 
   // --- work and utilization, on the model's definition: served ÷ (billed GPUs ÷ GPUs per replica × K).
-  rules.push(record(S.tokensServed, `${rate(VLLM_METRICS.promptTokens, engine)} + ${rate(VLLM_METRICS.generationTokens, engine)}`));
+  // vLLM's token counters restart at 0 whenever an engine process starts: a restarted pod, and for batch tiers
+  // every file (the worker runs one runner process per file). Only rate() reads them, which counts a drop as a
+  // reset; never delta(), deriv() or differences of raw values.
+  rules.push(record(S.tokensServed, zeroWhenAbsent(`${rate(VLLM_METRICS.promptTokens, engine)} + ${rate(VLLM_METRICS.generationTokens, engine)}`)));
   const kPerGpu = num(w.replicaTokensPerSecond / w.gpusPerReplica);
   rules.push(record(S.utilization, `${recorded(S.tokensServed, w)} / (${recorded(S.gpusBilled, w)} > 0) / ${kPerGpu}`));
+  // Over the window: Σ tokens ÷ Σ billed GPUs over the same evaluations. A window with no billed GPU at all (a batch
+  // tier idle throughout: 0 tokens over 0 GPU-hours) has no utilization, so the break-even alert stays silent;
+  // billed GPUs with few or no tokens (jobs loading, failing, or starved) read low and alarm.
   rules.push(
     record(
       S.utilizationWindow,
@@ -293,7 +306,9 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   rules.push(
     record(
       S.apiCostUsdPerHour,
-      `(${rate(VLLM_METRICS.promptTokens, engine)} - ${cached}) * ${perToken(price.input)} + ${cached} * ${perToken(price.cachedInput ?? price.input)} + ${rate(VLLM_METRICS.generationTokens, engine)} * ${perToken(price.output)}`,
+      zeroWhenAbsent(
+        `(${rate(VLLM_METRICS.promptTokens, engine)} - ${cached}) * ${perToken(price.input)} + ${cached} * ${perToken(price.cachedInput ?? price.input)} + ${rate(VLLM_METRICS.generationTokens, engine)} * ${perToken(price.output)}`,
+      ),
     ),
   );
 
