@@ -247,6 +247,8 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
     // A ScaledJob's Jobs are `<name>-<suffix>`; each active Job is one replica.
     const jobs = selector(KUBE_STATE_METRICS.jobActive, { namespace: w.namespace, job_name: `${w.workloadObjectName}-[a-z0-9]+` }, new Set(["job_name"]));
     rules.push(record(S.replicas, `sum(${jobs}) or vector(0)`));
+    // Ready: job pods whose runner has its engine up (loaded, exporting); the rest are loading or reloading between files.
+    rules.push(record(S.replicasReady, `count(count by (pod) (${selector(VLLM_METRICS.kvCacheUsage, engine)})) or vector(0)`));
   }
 
   // Batch tiers scale to zero, load the model per job and reload it per file: between jobs no pod runs and no

@@ -165,6 +165,8 @@ function batchJobsComeAndGo(w: LiveWorkloadTargets, nodeGpus: number, tokensPerM
     const engine = { ...engineLabels(w), pod };
     out.push({ series: `vllm:prompt_tokens_total${labelsOf(engine)}`, values: perMinute(tokens(inputShare)) });
     out.push({ series: `vllm:generation_tokens_total${labelsOf(engine)}`, values: perMinute(tokens(1 - inputShare)) });
+    // The engine's gauges exist while a runner has its engine up.
+    out.push({ series: `vllm:kv_cache_usage_perc${labelsOf(engine)}`, values: perMinute(tokens(1).map((v) => (v === null ? null : 0.5))) });
     // kube-state-metrics: the pod and its node for the 30 minutes it runs, then Succeeded for 5 more minutes before the Job is cleaned up.
     const running = (m: number) => (m < start + 30 ? 1 : 0);
     out.push({ series: `kube_node_status_capacity${labelsOf({ node, resource: "nvidia_com_gpu", unit: "integer" })}`, values: perMinute(during(start, start + 35, () => nodeGpus)) });
@@ -201,6 +203,8 @@ function batchScaleToZeroMonthCase(name: string): Case {
       // Between jobs: no pods, no tokens, and both series read 0 (so the window average counts the idle time on both sides).
       { name: "idle: 0 tokens/s", expr: equals(`${LIVE_SERIES.tokensServed}{workload="${name}"}`, 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
       { name: "idle: 0 GPUs billed", expr: equals(`${LIVE_SERIES.gpusBilled}{workload="${name}"}`, 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: "idle: 0 replicas ready", expr: equals(`${LIVE_SERIES.replicasReady}{workload="${name}"}`, 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: "a runner at work: 1 replica ready", expr: equals(`${LIVE_SERIES.replicasReady}{workload="${name}"}`, 1), evalTime: "6h10m", expect: 1 },
     ],
   };
 }
