@@ -8,8 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { LIVE_SERIES, type RecordingRule, type RuleGroup } from "../../components/internal/live-rules";
+import { LIVE_ALERTS, LIVE_SERIES, type AlertingRule, type RecordingRule, type RuleGroup } from "../../components/internal/live-rules";
 import { loadStackConfigFile, namespaceValues } from "../../infra/config";
+import { withResolvedEconomics } from "../../infra/economics-source";
+import { evaluateStack } from "../../infra/stack-economics";
 import { validateKubernetesObject } from "../helpers/kubernetes-schemas";
 import { find, installPulumiMocks, ofType, type RecordedResource } from "../helpers/pulumi-mocks";
 
@@ -130,6 +132,19 @@ describe("the prod program's batch metrics", () => {
       const sjName = at(find(recorded, "kubernetes:keda.sh/v1alpha1:ScaledJob", `${w.name}-scaler`).inputs, "metadata", "name") as string;
       expect(new RegExp(`^(?:${podPattern})$`).test(`${sjName}-x7k2p-9qz4m`), w.name).toBe(true);
       expect(new RegExp(`^(?:${podPattern})$`).test(`${sjName}-v2-x7k2p-9qz4m`), w.name).toBe(false);
+    }
+  });
+
+  it("every workload's break-even alert holds it to the break-even of the evaluation the gate runs", () => {
+    const evaluation = evaluateStack(withResolvedEconomics(config, STACK_FILE).config, "prod", { cheapestShape: false });
+    const rule = find(recorded, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${config.cluster.name}-live-economics`);
+    const groups = (rule.inputs.spec as { groups: RuleGroup[] }).groups;
+    for (const w of config.workloads) {
+      const e = evaluation.workloads.find((x) => x.name === w.name)!;
+      expect(e.breakEvenUtilization, w.name).not.toBeNull();
+      const alert = groups.find((g) => g.name === `gpu-inference.live.${w.name}`)!.rules.find((r): r is AlertingRule => "alert" in r && r.alert === LIVE_ALERTS.belowBreakEven);
+      expect(alert?.expr, w.name).toBe(`${LIVE_SERIES.utilizationWindow}{workload="${w.name}"} < ${e.breakEvenUtilization}`);
+      expect(alert?.labels.tier, w.name).toBe("batch");
     }
   });
 });
