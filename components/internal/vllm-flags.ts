@@ -122,9 +122,9 @@ export const RUN_BATCH_METRICS_PORT = VLLM_PORT;
  * Args for the offline batch runner: the engine's, then its Prometheus server. run_batch.py (v0.26.0)
  * starts `prometheus_client.start_http_server(port=args.port, addr=args.host)` only with
  * `--enable-metrics`, before the engine loads, and the engine's stat logger registers the same
- * `vllm:*` families `vllm serve` exports. `--host` defaults to None, which prometheus_client releases
- * before its passive-address lookup resolve to loopback, unreachable from Prometheus: the wildcard is
- * explicit. Each file runs in a new process, so every counter restarts at 0 per file; the live rules
+ * `vllm:*` families `vllm serve` exports. `--host` defaults to None, and prometheus_client binds what
+ * its address lookup of None yields: loopback in releases that look it up without `AI_PASSIVE`
+ * (getaddrinfo(3)), unreachable from Prometheus; an IPv6 wildcard on some hosts. The IPv4 wildcard is explicit. Each file runs in a new process, so every counter restarts at 0 per file; the live rules
  * read them only through rate(), which treats the drop as a counter reset.
  */
 export function renderRunBatchArgs(o: VllmEngineOptions, metricsPort: number = RUN_BATCH_METRICS_PORT): string[] {

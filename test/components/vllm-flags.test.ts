@@ -155,8 +155,8 @@ describe("what the program deploys", () => {
     };
     const container = job.spec.jobTargetRef.template.spec.containers[0]!;
     const runnerArgs = container.command.slice(container.command.indexOf("--") + 1);
-    // run_batch.py at v0.26.0: metrics only with --enable-metrics; --host defaults to None, which older
-    // prometheus_client releases resolve to loopback (unreachable from Prometheus), so the wildcard is explicit.
+    // run_batch.py at v0.26.0: metrics only with --enable-metrics; --host defaults to None, which prometheus_client
+    // may resolve to loopback (unreachable from Prometheus), so the wildcard is explicit.
     expect(runnerArgs).toContain("--enable-metrics");
     expect(runnerArgs[runnerArgs.indexOf("--host") + 1]).toBe("0.0.0.0");
     for (const flag of ["--enable-metrics", "--host", "--port"]) expect(RUN_BATCH_FLAGS.has(flag), flag).toBe(true);
