@@ -351,6 +351,19 @@ function alertCases(): Case[] {
       "whole nodes: a finished pod bills nothing",
     ),
   );
+  // A pod still Pending on its node (pulling the multi-GB vLLM image) already bills the node, as the model bills a replica
+  // from the scale-up; a Pending pod no node has taken yet bills nothing (no instance runs for it).
+  out.push(billed([gpuNode("n-pull", 4, 20), ...gpuPod(chat.namespace, podOf(chat, 0), "n-pull", 1, 20, "Pending")], 4, "whole nodes: a pod pulling its image on a node bills the node"));
+  const unscheduled = podOf(batch, 0);
+  out.push({
+    name: "whole nodes: a job pod waiting for a node bills nothing",
+    series: [
+      gpuNode("n-other", 4, 20),
+      { series: `kube_pod_container_resource_requests${labelsOf({ namespace: batch.namespace, pod: unscheduled, container: "vllm", resource: "nvidia_com_gpu", unit: "integer" })}`, values: gauge(1, 20) },
+      { series: `kube_pod_status_phase${labelsOf({ namespace: batch.namespace, pod: unscheduled, uid: "uid-u", phase: "Pending" })}`, values: gauge(1, 20) },
+    ],
+    checks: [{ name: "0 GPUs billed", expr: equals(`${LIVE_SERIES.gpusBilled}{workload="${batch.workload}"}`, 0), evalTime: "10m", expect: 1 }],
+  });
 
   // GPU busy: DCGM's utilization of the workload's pods (as the chart's ServiceMonitor stores them: exported_*), not of a
   // workload whose name merely starts with this one's.
