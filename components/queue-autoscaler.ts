@@ -5,7 +5,8 @@
  *   vLLM's waiting-requests gauge for this namespace and served model. Every KEDA default that
  *   matters is set explicitly (KEDA would default min to 0, max to 100, and read "no data" as 0).
  * - batch: a ScaledJob on the SQS queue's depth (KEDA's own AWS identity through a TriggerAuthentication),
- *   scaling to zero; each Job runs the batch worker around vLLM's offline batch runner.
+ *   scaling to zero; each Job runs the batch worker around vLLM's offline batch runner, whose metrics
+ *   a PodMonitor scrapes from the job pods (the interactive tier's PodMonitor is the VllmServer's).
  *
  * Replica bounds, queue target and cooldown come from the ServingPlan the cost model simulates.
  */
@@ -311,7 +312,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
           backoffLimit: 0,
           activeDeadlineSeconds: jobTimeoutSeconds,
           template: {
-              // KEDA adds `scaledjob.keda.sh/name` and the Job controller `job-name`; these stay as written.
+            // KEDA adds `scaledjob.keda.sh/name` and the Job controller `job-name`; these stay as written.
             metadata: { labels },
             spec: {
               restartPolicy: "Never",
