@@ -5,7 +5,19 @@
  */
 import { z } from "zod";
 import { Findings } from "./internal/findings";
-import { GPU_RESOURCE, gpuWorkloadsOf, inNamespace, namespaceResource, requireGpu, sameNamespace, selectorMatches, TYPES, type GpuWorkload } from "./internal/kubernetes";
+import {
+  GPU_RESOURCE,
+  gpusPerPod,
+  gpuWorkloadsOf,
+  inNamespace,
+  namespaceResource,
+  requireGpu,
+  sameNamespace,
+  scaledObjectsOf,
+  selectorMatches,
+  TYPES,
+  type GpuWorkload,
+} from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import { describe, namespaceOf, objectName, type ResourceView, type StackView } from "./internal/stack";
 import { asArray, asCount, asFlag, asRecord, asString, at, attempt, isPresent, isUnknown, known, type Plain, type Unknown } from "./internal/values";
@@ -22,6 +34,7 @@ const checks = {
   "pod-security-restricted": "the namespace enforces Pod Security `restricted`",
   "default-deny": "a NetworkPolicy selects every pod and denies all ingress and egress not allowed by another policy",
   "gpu-quota": "a ResourceQuota caps `requests.nvidia.com/gpu`",
+  "quota-headroom": "the GPU quota holds every GPU workload of the namespace at max replicas plus the largest rolling-update surge (else a rollout at full scale stalls)",
   "allow-all-ingress": "no NetworkPolicy admits ingress from everywhere (a rule without `from`, an empty peer, or 0.0.0.0/0)",
   "network-policy-enforcement": "NetworkPolicies are enforced: the VPC CNI's network policy controller is not switched off, and is switched on for EKS Auto Mode",
   "engine-exposed": "no LoadBalancer or NodePort Service selects GPU serving pods (clients go through the router)",
@@ -49,7 +62,7 @@ export const tenantIsolation: RuleDefinition<typeof config> = {
   evaluate(view, cfg) {
     const found = new Findings("tenant-isolation", checks);
     const byNamespace = new Map<string, GpuWorkload[]>();
-    const tenantChecks = ["namespace-declared", "pod-security-restricted", "default-deny", "gpu-quota"] as const;
+    const tenantChecks = ["namespace-declared", "pod-security-restricted", "default-deny", "gpu-quota", "quota-headroom"] as const;
     const gpuWorkloads = gpuWorkloadsOf(view);
     for (const workload of gpuWorkloads) {
       const ns = workload.namespace;
@@ -135,6 +148,61 @@ function checkNamespace(view: StackView, ns: string, workloads: readonly GpuWork
       found.violation("gpu-quota", urn, `${tenant} has no ResourceQuota on \`${GPU_QUOTA_KEY}\`: a runaway autoscaler can take every GPU in the cluster. Add one sized to the tenant's GPU budget.`);
     }
   });
+
+  found.check("quota-headroom", urn, `${tenant}'s GPU quota headroom check`, () => {
+    requireTenant();
+    const hards = inNamespace(view, TYPES.resourceQuota, ns).map((quota) => asCount(at(quota.props, "spec", "hard", GPU_QUOTA_KEY)));
+    const numeric = hards.filter((h): h is number => h !== undefined);
+    if (numeric.length === 0) return; // no quota: the gpu-quota check reports it
+    const hard = Math.min(...numeric);
+    const held = workloads.map((w) => ({ name: `${w.kind} ${objectName(w.resource) ?? w.resource.name}`, gpus: gpusPerPod(w), most: mostReplicas(view, w), surge: surgePods(view, w) }));
+    const atMax = held.reduce((sum, w) => sum + w.most * w.gpus, 0);
+    const largest = held.reduce<(typeof held)[number] | undefined>((best, w) => (w.surge * w.gpus > (best === undefined ? 0 : best.surge * best.gpus) ? w : best), undefined);
+    const surge = largest === undefined ? 0 : largest.surge * largest.gpus;
+    if (hard >= atMax + surge) return;
+    const parts = held.filter((w) => w.gpus > 0).map((w) => `${w.name} ${w.most} × ${w.gpus}`).join(", ");
+    const surgeText = largest === undefined ? "" : ` plus ${surge} for the largest rolling-update surge (${largest.name}: ${largest.surge} pod${largest.surge === 1 ? "" : "s"} × ${largest.gpus} GPU${largest.gpus === 1 ? "" : "s"})`;
+    found.violation(
+      "quota-headroom",
+      urn,
+      `${tenant}'s GPU quota (\`${GPU_QUOTA_KEY}: ${hard}\`) is below what its workloads can hold: ${atMax} GPUs at max replicas (${parts})${surgeText} = ${atMax + surge}. ` +
+        (largest === undefined
+          ? `Raise the quota to ${atMax + surge}.`
+          : `At full scale a rollout's surge pod is rejected by the quota and the rollout stalls. Raise the quota to ${atMax + surge}, or roll that Deployment with maxSurge: 0 (it then drops a replica during the rollout).`),
+    );
+  });
+}
+
+/** KEDA's default `maxReplicaCount` (keda.sh ScaledObject / ScaledJob spec, "maxReplicaCount: 100"). */
+const KEDA_DEFAULT_MAX_REPLICAS = 100;
+
+/** The most pods a workload runs at once: a ScaledObject's or ScaledJob's maxReplicaCount, else `replicas` / `parallelism` (default 1). Throws `UnknownRead`. */
+function mostReplicas(view: StackView, workload: GpuWorkload): number {
+  if (workload.kind === "ScaledJob") return asCount(at(workload.resource.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULT_MAX_REPLICAS;
+  if (workload.kind === "Deployment" || workload.kind === "StatefulSet") {
+    const scaler = scaledObjectsOf(view, workload)[0];
+    if (scaler !== undefined) return asCount(at(scaler.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULT_MAX_REPLICAS;
+    return asCount(at(workload.resource.props, "spec", "replicas")) ?? 1;
+  }
+  if (workload.kind === "Job") return asCount(at(workload.resource.props, "spec", "parallelism")) ?? 1;
+  return 0; // a DaemonSet runs one pod per node: bounded by nodes, not by a replica count
+}
+
+/**
+ * Extra pods a Deployment's rolling update starts above its replicas: `maxSurge` (an integer, or a percentage of
+ * the replicas rounded up), default 25 %; none for `Recreate` (kubernetes.io, Deployments: "Max Surge"). Throws `UnknownRead`.
+ */
+function surgePods(view: StackView, workload: GpuWorkload): number {
+  if (workload.kind !== "Deployment") return 0;
+  const strategy = at(workload.resource.props, "spec", "strategy");
+  if (asString(at(strategy, "type")) === "Recreate") return 0;
+  const raw = known(at(strategy, "rollingUpdate", "maxSurge"));
+  const replicas = mostReplicas(view, workload);
+  if (raw === undefined || raw === null) return Math.ceil(0.25 * replicas);
+  const count = asCount(raw);
+  if (count !== undefined) return count;
+  const percent = typeof raw === "string" ? /^(\d+)%$/.exec(raw.trim()) : null;
+  return percent !== null ? Math.ceil((Number(percent[1]) / 100) * replicas) : 0;
 }
 
 /** Whether a policy is default-deny: selects every pod, both policy types, no rules. Throws `UnknownRead`. */
