@@ -26,7 +26,7 @@ import { pinnedZoneProblems } from "./internal/availability-zones";
 import { type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
 import { createNetwork } from "./internal/network";
-import { type GpuPoolSpec, nodePoolManifest, poolTarget } from "./internal/node-pools";
+import { AUTO_MODE_MAX_NODE_LIFETIME_HOURS, type GpuPoolSpec, type MaintenanceWindow, nodePoolManifest, poolTarget } from "./internal/node-pools";
 import { Problems } from "./internal/validation";
 import { createWeightsBucket } from "./internal/weights-bucket";
 import { eksVersionProblem, eksVersionWarning, newestStandardSupportVersion, type EksSupportType } from "../policies/eks-versions";
@@ -123,8 +123,18 @@ export interface GpuClusterArgs {
   consolidateAfterSeconds?: number;
   /** Share of a pool's nodes disrupted at once; maps to `NodePool.spec.disruption.budgets[0].nodes`. @default "10%" */
   disruptionBudgetNodes?: string;
-  /** Hours after which a GPU node is replaced (fresh AMI); maps to `NodePool.spec.template.spec.expireAfter`. Unit: hours. @default 336 */
+  /**
+   * Hours after which a GPU node is replaced (fresh AMI), at most Auto Mode's 21-day node lifetime (504); maps to
+   * `NodePool.spec.template.spec.expireAfter`. Expiry ignores disruption budgets: a workload at one replica loses
+   * it (a cold start) once per this period. Unit: hours. @default 336
+   */
   nodeExpireAfterHours?: number;
+  /**
+   * Weekly UTC window in which GPU nodes that hold pods may be replaced for drift (new AMI) or consolidation; outside
+   * it a `nodes: "0"` budget for `Drifted` and `Underutilized` holds them (empty nodes still go). Maps to
+   * `NodePool.spec.disruption.budgets[1]` (`schedule`, `duration`, `reasons`). @default { dayOfWeek: 0, startHourUtc: 2, durationHours: 4 } (Sundays 02:00–06:00 UTC)
+   */
+  maintenanceWindow?: MaintenanceWindow;
   /** Prometheus retention; maps to chart value `prometheus.prometheusSpec.retention`. @default "15d" */
   prometheusRetention?: string;
   /** Prometheus volume size; maps to the chart's `storageSpec.volumeClaimTemplate` storage request. Unit: GiB. @default 50 */
@@ -157,6 +167,7 @@ export const GPU_CLUSTER_DEFAULTS = {
   consolidateAfterSeconds: 600,
   disruptionBudgetNodes: "10%",
   nodeExpireAfterHours: 336,
+  maintenanceWindow: { dayOfWeek: 0, startHourUtc: 2, durationHours: 4 } as MaintenanceWindow,
   prometheusRetention: "15d",
   prometheusStorageGiB: 50,
   weightsNoncurrentVersionDays: 30,
@@ -232,13 +243,14 @@ export class GpuCluster extends pulumi.ComponentResource {
     const consolidateAfterSeconds = args.consolidateAfterSeconds ?? d.consolidateAfterSeconds;
     const disruptionBudgetNodes = args.disruptionBudgetNodes ?? d.disruptionBudgetNodes;
     const nodeExpireAfterHours = args.nodeExpireAfterHours ?? d.nodeExpireAfterHours;
+    const maintenanceWindow = args.maintenanceWindow ?? d.maintenanceWindow;
     const prometheusRetention = args.prometheusRetention ?? d.prometheusRetention;
     const prometheusStorageGiB = args.prometheusStorageGiB ?? d.prometheusStorageGiB;
     const weightsNoncurrentVersionDays = args.weightsNoncurrentVersionDays ?? d.weightsNoncurrentVersionDays;
     const protect = args.protect ?? d.protect(args.environment);
     const pools: GpuPoolSpec[] = args.gpuPools.map((p) => ({ ...p, capacityType: p.capacityType ?? d.capacityType }));
 
-    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, maintenanceWindow, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
     // Validated before registering, so a refused config leaves no half-registered component behind.
     super("gpu-inference:cluster:GpuCluster", name, {}, opts);
 
@@ -355,7 +367,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     const nodePools: Record<string, k8s.apiextensions.CustomResource> = {};
     const targets: Record<string, GpuPoolTarget> = {};
     for (const pool of pools) {
-      const manifest = nodePoolManifest(pool, { consolidateAfterSeconds, disruptionBudgetNodes, expireAfterHours: nodeExpireAfterHours });
+      const manifest = nodePoolManifest(pool, { consolidateAfterSeconds, disruptionBudgetNodes, expireAfterHours: nodeExpireAfterHours, maintenanceWindow });
       nodePools[pool.name] = new k8s.apiextensions.CustomResource(`${name}-pool-${pool.name}`, {
         apiVersion: "karpenter.sh/v1",
         kind: "NodePool",
@@ -453,6 +465,7 @@ interface Resolved {
   pools: GpuPoolSpec[];
   consolidateAfterSeconds: number;
   nodeExpireAfterHours: number;
+  maintenanceWindow: MaintenanceWindow;
   disruptionBudgetNodes: string;
   clusterLogRetentionDays: number;
   prometheusStorageGiB: number;
@@ -490,7 +503,10 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
     problems.wholeNumber(`gpuPools[${i}].gpuLimit`, pool.gpuLimit, 1);
   });
   problems.wholeNumber("consolidateAfterSeconds", r.consolidateAfterSeconds, 0);
-  problems.wholeNumber("nodeExpireAfterHours", r.nodeExpireAfterHours, 1);
+  problems.wholeNumber("nodeExpireAfterHours", r.nodeExpireAfterHours, 1, AUTO_MODE_MAX_NODE_LIFETIME_HOURS);
+  problems.wholeNumber("maintenanceWindow.dayOfWeek", r.maintenanceWindow.dayOfWeek, 0, 6);
+  problems.wholeNumber("maintenanceWindow.startHourUtc", r.maintenanceWindow.startHourUtc, 0, 23);
+  problems.wholeNumber("maintenanceWindow.durationHours", r.maintenanceWindow.durationHours, 1, 167);
   problems.wholeNumber("prometheusStorageGiB", r.prometheusStorageGiB, 1);
   problems.wholeNumber("weightsNoncurrentVersionDays", r.weightsNoncurrentVersionDays, 1);
   if (!/^(100|[1-9]?\d)%$|^\d+$/.test(r.disruptionBudgetNodes)) {

@@ -156,6 +156,21 @@ export const clusterSchema = z.strictObject({
         .default("docker-hub"),
     })
     .optional(),
+  /**
+   * Weekly UTC window in which GPU nodes that still run pods may be replaced for drift (a new Auto Mode AMI) or
+   * consolidation; outside it they are held (maps to a `nodes: "0"` NodePool budget). Expiry is not held (see
+   * docs/cluster.md). @default { dayOfWeek: 0, startHourUtc: 2, durationHours: 4 } (Sundays 02:00–06:00 UTC)
+   */
+  maintenanceWindow: z
+    .strictObject({
+      /** 0 = Sunday … 6 = Saturday. */
+      dayOfWeek: wholeNumber("a day of the week from 0 (Sunday) to 6 (Saturday)", 0, 6),
+      /** Hour the window starts, UTC. */
+      startHourUtc: wholeNumber("an hour from 0 to 23 (UTC)", 0, 23),
+      /** Hours it lasts. */
+      durationHours: wholeNumber("a whole number of hours from 1 to 167", 1, 167),
+    })
+    .optional(),
   /** GPU node pools. */
   gpuPools: z
     .array(gpuPoolSchema)

@@ -71,6 +71,7 @@ const cluster = new GpuCluster(config.cluster.name, {
   ...(config.cluster.endpointPrivateAccess !== undefined ? { endpointPrivateAccess: config.cluster.endpointPrivateAccess } : {}),
   adminRoleArns: config.cluster.adminRoleArns,
   gpuPools: config.cluster.gpuPools,
+  ...(config.cluster.maintenanceWindow !== undefined ? { maintenanceWindow: config.cluster.maintenanceWindow } : {}),
   ...(config.cluster.dockerHubCache !== undefined
     ? {
         dockerHubCache: {

@@ -18,6 +18,39 @@ export interface GpuPoolSpec {
   readonly gpuLimit: number;
 }
 
+/**
+ * Longest a node may live on EKS Auto Mode: "nodes launched by EKS Auto Mode have a maximum lifetime of 21 days
+ * (which you can reduce)" — Amazon EKS User Guide, "Automate cluster infrastructure with EKS Auto Mode"
+ * (docs.aws.amazon.com/eks/latest/userguide/automode.html), as of 2026-12-02. Unit: hours.
+ */
+export const AUTO_MODE_MAX_NODE_LIFETIME_HOURS = 21 * 24;
+
+/** A weekly window in which Karpenter may replace GPU nodes that still run pods (drift, consolidation). UTC. */
+export interface MaintenanceWindow {
+  /** Day the window starts, 0 = Sunday … 6 = Saturday (cron's day of week). */
+  readonly dayOfWeek: number;
+  /** Hour the window starts, 0–23, UTC (Karpenter evaluates budget schedules in UTC). */
+  readonly startHourUtc: number;
+  /** Hours it lasts, 1–167. */
+  readonly durationHours: number;
+}
+
+/** Hours in the week a weekly cron schedule repeats over. */
+const WEEK_HOURS = 7 * 24;
+
+/**
+ * The budget that keeps Karpenter from replacing GPU nodes that hold pods outside the window: `nodes: "0"` for
+ * `Drifted` and `Underutilized`, active from the window's end for the rest of the week. Karpenter applies the most
+ * restrictive active budget per reason; `Empty` is left out (removing an empty node disrupts nothing). Budgets do
+ * not hold back expiry (karpenter.sh/docs/concepts/disruption, "NodePool Disruption Budgets": "do not prevent
+ * Karpenter from terminating expired nodes"; fields `nodes`, `schedule` (cron, UTC), `duration`, `reasons`).
+ */
+export function maintenanceBudgets(window: MaintenanceWindow): Record<string, unknown>[] {
+  const endHour = window.startHourUtc + window.durationHours;
+  const endDay = (window.dayOfWeek + Math.floor(endHour / 24)) % 7;
+  return [{ nodes: "0", schedule: `0 ${endHour % 24} * * ${endDay}`, duration: `${WEEK_HOURS - window.durationHours}h`, reasons: ["Drifted", "Underutilized"] }];
+}
+
 export interface NodePoolSettings {
   /** Seconds a node must stay empty before it is removed (`spec.disruption.consolidateAfter`). */
   readonly consolidateAfterSeconds: number;
@@ -25,6 +58,8 @@ export interface NodePoolSettings {
   readonly disruptionBudgetNodes: string;
   /** Hours after which a node is replaced with a fresh AMI (`spec.template.spec.expireAfter`). */
   readonly expireAfterHours: number;
+  /** When nodes that hold pods may be replaced for drift or consolidation (`spec.disruption.budgets[1]`). */
+  readonly maintenanceWindow: MaintenanceWindow;
 }
 
 /**
@@ -65,7 +100,7 @@ export function nodePoolManifest(pool: GpuPoolSpec, settings: NodePoolSettings):
       disruption: {
         consolidationPolicy: "WhenEmpty",
         consolidateAfter: `${settings.consolidateAfterSeconds}s`,
-        budgets: [{ nodes: settings.disruptionBudgetNodes }],
+        budgets: [{ nodes: settings.disruptionBudgetNodes }, ...maintenanceBudgets(settings.maintenanceWindow)],
       },
     },
   };

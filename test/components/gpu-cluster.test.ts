@@ -277,7 +277,7 @@ describe("GPU node pools", () => {
           },
         },
         limits: { "nvidia.com/gpu": "8" },
-        disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "600s", budgets: [{ nodes: "10%" }] },
+        disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "600s", budgets: [{ nodes: "10%" }, { nodes: "0", schedule: "0 6 * * 0", duration: "164h", reasons: ["Drifted", "Underutilized"] }] },
       },
     });
   });
@@ -449,6 +449,7 @@ describe("defaults", () => {
       consolidateAfterSeconds: 600,
       disruptionBudgetNodes: "10%",
       nodeExpireAfterHours: 336,
+      maintenanceWindow: { dayOfWeek: 0, startHourUtc: 2, durationHours: 4 },
       prometheusRetention: "15d",
       prometheusStorageGiB: 50,
       weightsNoncurrentVersionDays: 30,
@@ -468,7 +469,8 @@ describe("defaults", () => {
       spec: { disruption: unknown; template: { spec: { expireAfter: string } } };
     };
     expect(pool.metadata.annotations["gpu-inference/capacity-pricing"]).toBe("on-demand"); // capacityType
-    expect(pool.spec.disruption).toEqual({ consolidationPolicy: "WhenEmpty", consolidateAfter: "600s", budgets: [{ nodes: "10%" }] });
+    // disruptionBudgetNodes "10%"; maintenanceWindow Sundays 02:00-06:00 UTC (test/components/node-disruption.test.ts)
+    expect(pool.spec.disruption).toEqual({ consolidationPolicy: "WhenEmpty", consolidateAfter: "600s", budgets: [{ nodes: "10%" }, { nodes: "0", schedule: "0 6 * * 0", duration: "164h", reasons: ["Drifted", "Underutilized"] }] });
     expect(pool.spec.template.spec.expireAfter).toBe("336h");
     const prometheusSpec = (find(recorded, "kubernetes:helm.sh/v3:Release", "gpu-prometheus").inputs.values as {
       prometheus: { prometheusSpec: { retention: string; storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: string } } } } } } };
