@@ -12,7 +12,7 @@ import { Findings, type RuleResult } from "./internal/findings";
 import { gpuWorkloadsOf, workloadLabel } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import type { StackView } from "./internal/stack";
-import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts";
+import { gateStackContext, workloadFactsOf } from "./internal/workload-facts";
 
 const waiverSchema = z.strictObject({
   /** Workload name, as in its profile. */
@@ -88,7 +88,7 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
   const workloads = gpuWorkloadsOf(view);
   if (workloads.length === 0 && config.waivers.length === 0) return findings.result("no GPU workloads in this stack");
   const facts = workloads.map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
-  const context: StackContext = { economics: config.economics, autoMode: clusterUsesAutoMode(view) };
+  const context: StackContext = gateStackContext(view, config.economics);
   const priceable = facts.flatMap((f) => (f.result.kind === "facts" ? [{ workload: f.workload, facts: f.result.facts }] : []));
   // All workloads together: fixed costs are shared by billed GPU-hours, so no declared placeholder dilutes them.
   const settled = evaluateWorkloadsSettled(

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStackConfigFile } from "../../infra/config";
 import { deployReadiness, gatedWorkloads, gpuVcpuNeeds, placeholderValues } from "../../infra/deploy-readiness";
+import { evaluateStack } from "../../infra/stack-economics";
 
 const prod = loadStackConfigFile(path.resolve(__dirname, "../../Pulumi.prod.yaml"));
 const dev = loadStackConfigFile(path.resolve(__dirname, "../../Pulumi.dev.yaml"));
@@ -34,6 +35,18 @@ describe("deploy readiness of the prod stack", () => {
       "cluster.adminRoleArns[0]",
     ]);
     expect(items.every((i) => !/NaN|Infinity|undefined/.test(i.message))).toBe(true);
+  });
+
+  it("says what the cost model charges for weights downloaded through the NAT, per workload", () => {
+    const cost = evaluateStack(dev, "dev", { cheapestShape: false });
+    const egress = deployReadiness(dev, { huggingFaceTokenSet: true, cost }).filter((i) => i.topic === "egress");
+    const chat = cost.workloads.find((w) => w.name === "document-processing")!;
+    expect(chat.ownedCostBreakdown.natEgressUsd).toBeGreaterThan(0);
+    const line = egress.find((i) => i.message.startsWith("document-processing "))!.message;
+    // Qwen2.5-32B served FP8 downloads its BF16 checkpoint: 32.76 B parameters × 2 bytes ≈ 66 GB, × $0.045/GB ≈ $2.95.
+    expect(line).toMatch(/downloads 66 GB of weights per cold start .* \(\$2\.95 of NAT processing each at \$0\.045\/GB in us-east-1\)/);
+    expect(line).toContain(`charges ${Math.round(chat.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: $${Math.round(chat.ownedCostBreakdown.natEgressUsd).toLocaleString("en-US")}/month, in its owned cost`);
+    expect(egress.every((i) => !/not in the cost model/.test(i.message))).toBe(true);
   });
 
   it("finds the dev stack's documentation CIDR and example account, and its gated models", () => {
