@@ -145,7 +145,7 @@ export function deployReadiness(
         : "the cost model charges it for every modeled replica start, in the owned cost";
     items.push({
       topic: "egress",
-      message: `${w.name} downloads ${gb.toFixed(0)} GB of weights per cold start from the Hugging Face hub through the NAT ($${(gb * usdPerGb).toFixed(2)} of NAT processing each at $${usdPerGb}/GB in ${c.region}); ${charged}. Staged in the weights bucket, they are read through the S3 gateway endpoint at no per-GB charge`,
+      message: `${w.name} downloads ${gb.toFixed(0)} GB of weights per cold start from the Hugging Face hub through the NAT ($${(gb * usdPerGb).toFixed(2)} of NAT processing each at $${usdPerGb}/GB in ${c.region}); ${charged}. With serving.weightsSource: s3 they are staged once and read through the S3 gateway endpoint at no per-GB charge`,
     });
   }
   return items;

@@ -36,6 +36,10 @@ export interface WorkloadServing {
   readonly hourlyPriceUsd?: number | undefined;
   /** Longest context a request may have, tokens (vLLM `--max-model-len`). */
   readonly maxContextTokens?: number | undefined;
+  /** Where replicas read the weights: the hub through the NAT, or the weights bucket through the S3 gateway endpoint. @default "hub" */
+  readonly weightsSource?: WeightsSource | undefined;
+  /** `weightsSource: s3`: the hub revision staged. @default "main" */
+  readonly modelRevision?: string | undefined;
 }
 
 /** One owned workload: its profile (what the cost model reads), its tenant and how it is served. */
@@ -73,6 +77,8 @@ export interface ServingPlan {
   readonly downloadGiB: number;
   /** Where each cold start downloads `downloadGiB` from: the hub through the NAT, or the weights bucket through the S3 gateway endpoint. */
   readonly weightsSource: WeightsSource;
+  /** The hub revision the weights are (or are staged) at. */
+  readonly modelRevision: string;
   readonly gpuMemoryUtilization: number;
   readonly measuredTokensPerSecond?: number;
   readonly hourlyPriceUsd?: number;
@@ -98,7 +104,8 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
   const limits = workloadEngineLimits(workload, pool.instanceTypes);
   if (!limits.fits) throw new Error(`workload ${workload.name}: serving: ${limits.reason}`);
   const downloadGiB = checkpointGiB(workload.model, weightGiB);
-  const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(downloadGiB);
+  const weightsSource = workload.serving.weightsSource ?? "hub";
+  const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(downloadGiB, weightsSource);
   // The SQS scaler counts files, the cost model requests: the queue target is a whole number of files.
   const requestsPerFile = workload.serving.requestsPerBatchFile;
   const batch = workload.tier === "batch" ? { requestsPerFile, filesPerJob: Math.max(1, Math.round(workload.serving.targetQueueDepthPerReplica / requestsPerFile)) } : undefined;
@@ -117,7 +124,8 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
     scaleDownCooldownSeconds: Math.max(workload.serving.scaleDownCooldownSeconds, coldStartSeconds),
     coldStartSeconds,
     downloadGiB,
-    weightsSource: "hub",
+    weightsSource,
+    modelRevision: workload.serving.modelRevision ?? "main",
     gpuMemoryUtilization: workload.serving.gpuMemoryUtilization,
     ...(workload.serving.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: workload.serving.measuredTokensPerSecond } : {}),
     ...(workload.serving.hourlyPriceUsd !== undefined ? { hourlyPriceUsd: workload.serving.hourlyPriceUsd } : {}),

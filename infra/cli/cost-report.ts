@@ -174,7 +174,7 @@ function natLine(w: WorkloadRow): string | null {
   if (!(nat > 0)) return null;
   return (
     `NAT egress: ${Math.round(w.replicaStartsPerMonth).toLocaleString("en-US")} replica starts a month each download the weights from the Hugging Face hub through the NAT gateway: ` +
-    `${usd(nat)}/month, in the owned cost (weights staged in the weights bucket are read through the S3 gateway endpoint, at no per-GB charge)`
+    `${usd(nat)}/month, in the owned cost (serving.weightsSource: s3 stages them once and streams them through the S3 gateway endpoint, at no per-GB charge)`
   );
 }
 

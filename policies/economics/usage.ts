@@ -131,7 +131,10 @@ export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string,
   if (profile.tier === "batch" && facts.requestsPerBatchFile !== undefined) {
     // The offline runner starts once per batch file: each file pays a model reload before its work.
     const workSeconds = (facts.requestsPerBatchFile * (profile.traffic.meanInputTokens + profile.traffic.meanOutputTokens)) / raw.tokensPerSecond;
-    const reloadSeconds = estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
+    // The runner reads the checkpoint again (a BF16 one for a model quantized at load), from wherever the pod keeps it.
+    const reloadSeconds = facts.weights !== undefined
+      ? estimateModelReloadSeconds(facts.weights.downloadGiB, facts.weights.source)
+      : estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
     const busy = workSeconds / (workSeconds + reloadSeconds);
     return scaleCapacity(raw, busy);
   }

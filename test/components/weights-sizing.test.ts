@@ -52,7 +52,7 @@ describe("an FP8 workload quantized at load", () => {
     // Against the FP8 size, the download and disk read alone take this many seconds longer.
     const extra = plan.coldStartSeconds - estimateColdStartSeconds(weightGiB);
     const extraGB = ((bf16GiB - weightGiB) * GIB) / 1e9;
-    expect(extra).toBeGreaterThanOrEqual(Math.floor(extraGB / COLD_START.weightDownloadGBps + extraGB / COLD_START.weightLoadGBps) - 1);
+    expect(extra).toBeGreaterThanOrEqual(Math.floor(extraGB / COLD_START.hubDownloadGBps + extraGB / COLD_START.weightLoadGBps) - 1);
   });
 
   it("sizes the issue's figures: Qwen2.5-32B ≈ 61 GiB and Llama-3.3-70B ≈ 131 GiB downloaded", () => {

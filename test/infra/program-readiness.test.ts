@@ -37,9 +37,10 @@ describe("deploy readiness of the prod stack", () => {
     expect(items.every((i) => !/NaN|Infinity|undefined/.test(i.message))).toBe(true);
   });
 
-  it("says what the cost model charges for weights downloaded through the NAT, per workload", () => {
-    const cost = evaluateStack(dev, "dev", { cheapestShape: false });
-    const egress = deployReadiness(dev, { huggingFaceTokenSet: true, cost }).filter((i) => i.topic === "egress");
+  it("says what the cost model charges for weights downloaded through the NAT, per workload from the hub", () => {
+    const hubDev = { ...dev, workloads: dev.workloads.map((w) => (w.name === "document-processing" ? { ...w, serving: { ...w.serving, weightsSource: "hub" as const } } : w)) };
+    const cost = evaluateStack(hubDev, "dev", { cheapestShape: false });
+    const egress = deployReadiness(hubDev, { huggingFaceTokenSet: true, cost }).filter((i) => i.topic === "egress");
     const chat = cost.workloads.find((w) => w.name === "document-processing")!;
     expect(chat.ownedCostBreakdown.natEgressUsd).toBeGreaterThan(0);
     const line = egress.find((i) => i.message.startsWith("document-processing "))!.message;
@@ -47,6 +48,9 @@ describe("deploy readiness of the prod stack", () => {
     expect(line).toMatch(/downloads 66 GB of weights per cold start .* \(\$2\.95 of NAT processing each at \$0\.045\/GB in us-east-1\)/);
     expect(line).toContain(`charges ${Math.round(chat.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: $${Math.round(chat.ownedCostBreakdown.natEgressUsd).toLocaleString("en-US")}/month, in its owned cost`);
     expect(egress.every((i) => !/not in the cost model/.test(i.message))).toBe(true);
+    // The shipped dev stack stages its batch workloads' weights in S3: only the hub one is listed.
+    const shipped = deployReadiness(dev, { huggingFaceTokenSet: true, cost: evaluateStack(dev, "dev", { cheapestShape: false }) }).filter((i) => i.topic === "egress");
+    expect(shipped.map((i) => i.message.split(" ")[0])).toEqual(["support-chat"]);
   });
 
   it("finds the dev stack's documentation CIDR and example account, and its gated models", () => {

@@ -187,7 +187,7 @@ function readFacts(view: StackView, workload: GpuWorkload): FactsResult {
   try {
     // What a cold start downloads: the checkpoint (BF16 for a model quantized at load), not the served weights.
     downloadGiB = profileCheckpointGiB(profile);
-    coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(downloadGiB);
+    coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(downloadGiB, weightsSource);
   } catch (error) {
     return { kind: "invalid", check: "profile-malformed", message: `names a model the gate cannot size: ${(error as Error).message}` };
   }
