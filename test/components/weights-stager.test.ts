@@ -69,9 +69,12 @@ afterEach(() => {
   dirs = [];
 });
 
+/** The interpreter itself, resolved once: a version manager's `python3` shim costs a second per run. */
+let interpreter: string | undefined;
 function python(): string {
   try {
-    return execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim();
+    interpreter ??= execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+    return interpreter;
   } catch {
     throw new Error("python3 is not on PATH; the stager test runs the stager with it");
   }

@@ -4,11 +4,13 @@
  * each identity gets exactly the S3 rights its calls need — the stager writes only its own prefix,
  * the engines only read. The gate reads the source back from the pod spec.
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STAGER_PY } from "../../components/internal/weights-stager";
 import { servingPlan } from "../../components/internal/serving-plan";
 import { ModelDeployment } from "../../components/model-deployment";
+import { Tenant } from "../../components/tenant";
 import { stagingTimeoutSeconds, WEIGHTS_STAGING_DEFAULTS } from "../../components/weights-staging";
 import { stackConfigSchema, type StackConfig } from "../../infra/config";
 import { COLD_START } from "../../policies/economics/capacity";
@@ -39,6 +41,13 @@ const byName = (type: string, name: string) => find(recorded, type, name);
 
 beforeAll(async () => {
   recorded = installPulumiMocks();
+  // The interactive engines run as the tenant's service account: its role is the one that reads staged weights.
+  const kubernetesProvider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+  new Tenant("search", {
+    name: "search",
+    gpuQuota: 8,
+    cluster: { ...batchCluster, clusterArn: "arn:aws:eks:us-east-1:123456789012:cluster/inference-dev", kubernetesProvider, prometheusNamespace: "monitoring", prometheusPodLabels: {} },
+  });
   for (const w of config.workloads) {
     new ModelDeployment(w.name, {
       config,
@@ -218,6 +227,17 @@ describe("the stager's identity", () => {
 });
 
 describe("the engines' identities read the staged prefix, and only read", () => {
+  it("the tenant's role (interactive engines) may make the Run:ai streamer's calls on it: list the prefix, read its objects, decrypt through S3", () => {
+    const policy = policyOf("search-role");
+    // runai pull_files / list_safetensors list with the model path (and path + "/") as the prefix.
+    expect(allows(policy, "s3:ListBucket", BUCKET_ARN, { "s3:prefix": CHAT_PREFIX })).toBe(true);
+    expect(allows(policy, "s3:ListBucket", BUCKET_ARN, { "s3:prefix": `${CHAT_PREFIX}/` })).toBe(true);
+    expect(allows(policy, "s3:GetObject", `${BUCKET_ARN}/${CHAT_PREFIX}/model-00001-of-00004.safetensors`)).toBe(true);
+    expect(allows(policy, "kms:Decrypt", KEY_ARN, viaS3)).toBe(true);
+    expect(allows(policy, "s3:PutObject", `${BUCKET_ARN}/${CHAT_PREFIX}/model-00001-of-00004.safetensors`)).toBe(false);
+    expect(allows(policy, "s3:GetObject", `${BUCKET_ARN}/${SUMMARIES_PREFIX}/config.json`)).toBe(false);
+  });
+
   it("the batch job role lists and reads it, and writes none of it", () => {
     const policy = policyOf("summaries-job");
     expect(allows(policy, "s3:ListBucket", BUCKET_ARN, { "s3:prefix": SUMMARIES_PREFIX })).toBe(true);
