@@ -13,11 +13,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { COLD_START } from "../policies/economics/capacity";
-import { gibToGb } from "../policies/economics/weights";
 import type { TenantClusterRef } from "./internal/cluster-contract";
 import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
-import { STAGER_DIR, STAGER_FILE, STAGER_PY } from "./internal/weights-stager";
+import { STAGER_DIR, STAGER_FILE, STAGER_PY, STAGING_TIMEOUT_MARGIN_SECONDS, stagingTimeoutSeconds } from "./internal/weights-stager";
 import { VLLM_IMAGE } from "./internal/vllm-flags";
 import { CONTAINER_SECURITY_CONTEXT, hfTokenSecret, HF_TOKEN_SECRET_KEY, POD_SECURITY_CONTEXT } from "./internal/vllm-pod";
 import { PULUMI_TIMEOUT_ANNOTATION } from "./vllm-server";
@@ -34,7 +32,7 @@ export const WEIGHTS_STAGING_DEFAULTS = {
   /** Retries of the pod before the Job fails (each retry starts over; the marker makes finished runs free). */
   backoffLimit: 2,
   /** Seconds beyond the modeled transfer before pulumi up gives up: a node to launch, the image to pull, slow hub periods. */
-  timeoutMarginSeconds: 900,
+  timeoutMarginSeconds: STAGING_TIMEOUT_MARGIN_SECONDS,
 } as const;
 
 export interface WeightsStagingArgs {
@@ -71,15 +69,7 @@ export function stagedWeightsPrefix(tenantWeightsPrefix: string, modelId: string
   return `${tenantWeightsPrefix}models/${modelId}/${revision}`;
 }
 
-/**
- * Seconds the staging Job may take: a node, the image, then every GB down from the hub and up to S3, both at the
- * hub's rate (the slower one; a small CPU node uploads no faster), plus a margin.
- */
-export function stagingTimeoutSeconds(downloadGiB: number): number {
-  const c = COLD_START;
-  const gb = gibToGb(downloadGiB);
-  return Math.ceil(c.nodeProvisioningSeconds + c.imagePullSeconds + (2 * gb) / c.hubDownloadGBps + WEIGHTS_STAGING_DEFAULTS.timeoutMarginSeconds);
-}
+export { stagingTimeoutSeconds };
 
 export class WeightsStaging extends pulumi.ComponentResource {
   /** The Job; serving resources `dependsOn` it. */

@@ -5,6 +5,7 @@
  * program refuses placeholders on a real update.
  */
 import { servingPlan } from "../components/internal/serving-plan";
+import { stagingTimeoutSeconds } from "../components/internal/weights-stager";
 import { instanceById, natGatewayUsdPerGb } from "../policies/economics/catalog";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { gibToGb } from "../policies/economics/weights";
@@ -136,9 +137,15 @@ export function deployReadiness(
     const evaluation = options.cost?.workloads.find((e) => e.name === w.name);
     const { tenant: _t, serving: _s, ...profile } = w;
     const plan = servingPlan(config, w, workloadWeightGiB(profile));
-    if (plan.weightsSource !== "hub") continue;
     const gb = gibToGb(plan.downloadGiB);
     const usdPerGb = natGatewayUsdPerGb(c.region, config.economics.priceOverrides);
+    if (plan.weightsSource === "s3") {
+      items.push({
+        topic: "egress",
+        message: `${w.name} stages its ${gb.toFixed(0)} GB checkpoint (${w.model.id}@${plan.modelRevision}) once through the NAT ($${(gb * usdPerGb).toFixed(2)}), then streams it through the S3 gateway endpoint; the first pulumi up waits up to ${stagingTimeoutSeconds(plan.downloadGiB)} s for the staging Job${gatedWorkloads(config).includes(w.name) ? ", which needs the Hugging Face token" : ""}`,
+      });
+      continue;
+    }
     const charged =
       evaluation !== undefined
         ? `the cost model charges ${Math.round(evaluation.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: $${Math.round(evaluation.ownedCostBreakdown.natEgressUsd).toLocaleString("en-US")}/month, in its owned cost`

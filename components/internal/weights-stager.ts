@@ -12,6 +12,23 @@
  * huggingface_hub itself.
  */
 
+import { COLD_START } from "../../policies/economics/capacity";
+import { gibToGb } from "../../policies/economics/weights";
+
+/** Seconds beyond the modeled transfer before pulumi up gives up on the staging Job: a node to launch, the image to pull, slow hub periods. */
+export const STAGING_TIMEOUT_MARGIN_SECONDS = 900;
+
+/**
+ * Seconds the staging Job may take: a node, the image, then every GB down from the hub and up to S3, both at the
+ * hub's rate (the slower one; a small CPU node uploads no faster), plus a margin. Pure, so `npm run plan` quotes it
+ * without loading Pulumi.
+ */
+export function stagingTimeoutSeconds(downloadGiB: number): number {
+  const c = COLD_START;
+  const gb = gibToGb(downloadGiB);
+  return Math.ceil(c.nodeProvisioningSeconds + c.imagePullSeconds + (2 * gb) / c.hubDownloadGBps + STAGING_TIMEOUT_MARGIN_SECONDS);
+}
+
 /** Path the ConfigMap is mounted at. */
 export const STAGER_DIR = "/opt/gpu-inference";
 export const STAGER_FILE = "stage_weights.py";
