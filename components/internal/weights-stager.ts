@@ -1,7 +1,8 @@
 /**
  * The weights-staging Job's entrypoint, mounted from a ConfigMap into the vLLM image and run with its
- * Python (the image ships `huggingface_hub`, a vLLM requirement, and boto3 with `runai-model-streamer[s3]`:
- * vllm-project/vllm docker/Dockerfile, stage `vllm-openai-base`).
+ * Python (the image ships `huggingface_hub`, a vLLM requirement, and boto3 with `runai-model-streamer[s3,gcs]`:
+ * vllm-project/vllm docker/Dockerfile, stage `vllm-openai-base`, read at commit dead20ba; the v0.26.0 tag itself
+ * was not in the stored sources, and earlier and later Dockerfiles install the same packages).
  *
  * Copies one revision of a Hugging Face checkpoint into `s3://$WEIGHTS_BUCKET/$STAGE_PREFIX/`, once:
  * a `.staged` marker object, written last, records the commit and files, and a Job that finds it exits at
