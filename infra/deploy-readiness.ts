@@ -7,9 +7,12 @@
 import { EKS_DISALLOWED_ZONE_IDS } from "../components/internal/availability-zones";
 import { DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR, DOCKER_HUB_PULLS_PER_POD } from "../components/internal/image-cache";
 import { servingPlan } from "../components/internal/serving-plan";
-import { instanceById } from "../policies/economics/catalog";
+import { stagingTimeoutSeconds } from "../components/internal/weights-stager";
+import { instanceById, natGatewayUsdPerGb } from "../policies/economics/catalog";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
+import { gibToGb } from "../policies/economics/weights";
 import type { StackConfig } from "./config";
+import type { StackEvaluation } from "./stack-economics";
 
 export interface ReadinessItem {
   /** Short topic: `quota`, `way in`, `token`, `placeholder`, `zones`, `images`, `egress`. */
@@ -117,7 +120,16 @@ export function imagePullRefusals(config: StackConfig, options: { readonly docke
 }
 
 /** Everything a deployer must have in place before the first `pulumi up`, in the order docs/first-deploy.md follows. */
-export function deployReadiness(config: StackConfig, options: { readonly huggingFaceTokenSet: boolean; readonly dockerHubTokenSet?: boolean }): ReadinessItem[] {
+export function deployReadiness(
+  config: StackConfig,
+  options: {
+    readonly huggingFaceTokenSet: boolean;
+    /** Whether the secret `dockerHubAccessToken` is set (names only; the value is never read here). @default false */
+    readonly dockerHubTokenSet?: boolean;
+    /** The stack's evaluation (`npm run cost`), to quote what the cost model charges for weight downloads. @default - not quoted */
+    readonly cost?: Pick<StackEvaluation, "workloads">;
+  },
+): ReadinessItem[] {
   const items: ReadinessItem[] = [];
   for (const need of gpuVcpuNeeds(config)) {
     items.push({
@@ -176,16 +188,27 @@ export function deployReadiness(config: StackConfig, options: { readonly hugging
     });
   }
   for (const w of config.workloads) {
+    const evaluation = options.cost?.workloads.find((e) => e.name === w.name);
     const { tenant: _t, serving: _s, ...profile } = w;
     const plan = servingPlan(config, w, workloadWeightGiB(profile));
-    const gb = (plan.downloadGiB * 2 ** 30) / 1e9;
+    const gb = gibToGb(plan.downloadGiB);
+    const usdPerGb = natGatewayUsdPerGb(c.region, config.economics.priceOverrides);
+    if (plan.weightsSource === "s3") {
+      items.push({
+        topic: "egress",
+        message: `${w.name} stages its ${gb.toFixed(0)} GB checkpoint (${w.model.id}@${plan.modelRevision}) once through the NAT ($${(gb * usdPerGb).toFixed(2)}), then streams it through the S3 gateway endpoint; the first pulumi up waits up to ${stagingTimeoutSeconds(plan.downloadGiB)} s for the staging Job${gatedWorkloads(config).includes(w.name) ? ", which needs the Hugging Face token" : ""}`,
+      });
+      continue;
+    }
+    const charged =
+      evaluation !== undefined
+        ? `the cost model charges ${Math.round(evaluation.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: $${Math.round(evaluation.ownedCostBreakdown.natEgressUsd).toLocaleString("en-US")}/month, in its owned cost`
+        : "the cost model charges it for every modeled replica start, in the owned cost";
     items.push({
       topic: "egress",
-      message: `${w.name} downloads ${gb.toFixed(0)} GB of weights per cold start from the Hugging Face hub through the NAT (≈ $${(gb * NAT_USD_PER_GB).toFixed(2)} of NAT processing each, not in the cost model); stage them in the weights bucket to read them through the S3 gateway endpoint instead`,
+      message: `${w.name} downloads ${gb.toFixed(0)} GB of weights per cold start from the Hugging Face hub through the NAT ($${(gb * usdPerGb).toFixed(2)} of NAT processing each at $${usdPerGb}/GB in ${c.region}); ${charged}. With serving.weightsSource: s3 they are staged once and read through the S3 gateway endpoint at no per-GB charge`,
     });
   }
   return items;
 }
 
-/** NAT gateway data processing, USD per GB, us-east-1 (aws.amazon.com/vpc/pricing, as of 2026-12-02). */
-export const NAT_USD_PER_GB = 0.045;

@@ -163,6 +163,7 @@ export function planCommand(): Command {
           readiness: deployReadiness(ctx.config, {
             huggingFaceTokenSet: engineConfigOf(ctx.file).secretKeys.includes(`${CONFIG_NAMESPACE}:huggingFaceToken`),
             dockerHubTokenSet: engineConfigOf(ctx.file).secretKeys.includes(`${CONFIG_NAMESPACE}:dockerHubAccessToken`),
+            cost: ctx.cost,
           }),
         };
         const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: useColor(process.stdout) });
