@@ -12,7 +12,7 @@ import { BatchQueue, type BatchClusterRef } from "./batch-queue";
 import type { AdmissionLimit } from "./internal/router-admission";
 import type { CrdSources } from "./internal/cluster-contract";
 import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
-import type { GpuPlacement } from "./internal/vllm-pod";
+import { ephemeralStorageGiB, type GpuPlacement } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
 
@@ -56,6 +56,18 @@ export interface ModelDeploymentArgs {
   readonly cluster?: BatchClusterRef;
   /** Interactive tiers: the router's admission guard limit per replica (`admissionLimit(...)`); maps to `VllmServerArgs.admissionGuard`. @default - no guard */
   readonly admissionGuard?: AdmissionLimit;
+}
+
+/**
+ * Ephemeral storage one pod of the workload requests, GiB (model cache and scratch volumes, with the
+ * components' defaults): what its pool's node disk must hold. The program sizes each pool's NodeClass
+ * with the largest of these (`GpuPoolArgs.podEphemeralStorageGiB`).
+ */
+export function workloadEphemeralStorageGiB(config: ServingStack, workload: ServedWorkload, weightGiB: number): number {
+  const { tenant: _tenant, serving: _serving, ...profile } = workload;
+  const plan = servingPlan(config, workload, weightGiB);
+  const { pod } = resolveVllmWorkload(`workload ${workload.name}`, { plan, profile, placement: { nodeSelector: {}, tolerations: [] }, weightGiB });
+  return ephemeralStorageGiB(pod);
 }
 
 export class ModelDeployment extends pulumi.ComponentResource {
