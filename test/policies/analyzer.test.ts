@@ -135,7 +135,9 @@ describe("the policy pack in its analyzer process", () => {
     const run = await analyze(compliantStack(), { ...PROD, "cost-allocation-tags": { requiredAwsTags: ["cost-center"] } });
     expect(run.diagnostics.length).toBeGreaterThan(0);
     for (const d of run.diagnostics) {
-      expect([d.policyName, d.enforcementLevel, checkOf(d.message)]).toEqual(["cost-allocation-tags", "mandatory", "cost-allocation-tags/aws-tags"]);
+      // The AWS resources and the GPU nodes (through their NodeClass) both need the configured keys.
+      expect([d.policyName, d.enforcementLevel]).toEqual(["cost-allocation-tags", "mandatory"]);
+      expect(["cost-allocation-tags/aws-tags", "cost-allocation-tags/node-class-tags"]).toContain(checkOf(d.message));
       expect(d.message).toContain("cost-center");
     }
   });
