@@ -4,11 +4,12 @@
  * its NodePool and that pool's Auto Mode NodeClass, and its ephemeral-storage request compared with
  * what the NodeClass's disk leaves a pod (policies/node-class.ts). Auto Mode's built-in `default`
  * NodeClass has 80 GiB: a 70B checkpoint never schedules there, and `pulumi up` waits and fails.
+ * And the GPU nodes carry the cost-allocation tags: Auto Mode never applies the provider's defaultTags.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { namespaceValues } from "../../infra/config";
 import { BUILT_IN_NODE_CLASS, parseStorageGiB, podEphemeralStorageCapacityGiB } from "../../policies/node-class";
 import { installPulumiMocks, ofType, type RecordedResource } from "../helpers/pulumi-mocks";
@@ -45,8 +46,12 @@ function gpuPods(recorded: readonly RecordedResource[]): PodPlacement[] {
 }
 
 describe.each(["dev", "prod"] as const)("the shipped %s stack", (stack) => {
-  it("gives every GPU workload a pool whose NodeClass disk holds its ephemeral-storage request", async () => {
-    const recorded = await runStack(stack);
+  let recorded: RecordedResource[];
+  beforeAll(async () => {
+    recorded = await runStack(stack);
+  });
+
+  it("gives every GPU workload a pool whose NodeClass disk holds its ephemeral-storage request", () => {
     const pods = gpuPods(recorded);
     expect(pods.length).toBeGreaterThan(0);
     const nodePools = ofType(recorded, "kubernetes:karpenter.sh/v1:NodePool").map((r) => r.inputs as { metadata: { labels: Record<string, string> }; spec: { template: { spec: { nodeClassRef: { group: string; kind: string; name: string } } } } });
@@ -64,5 +69,14 @@ describe.each(["dev", "prod"] as const)("the shipped %s stack", (stack) => {
       };
     });
     expect(fits.filter((f) => !f.custom || !f.fits)).toEqual([]);
+  });
+
+  it("tags every GPU node through its NodeClass with exactly the AWS provider's default tags", () => {
+    const provider = ofType(recorded, "pulumi:providers:aws")[0]!;
+    const defaultTags = (JSON.parse(String(provider.inputs.defaultTags)) as { tags: Record<string, string> }).tags;
+    expect(Object.keys(defaultTags)).toEqual(expect.arrayContaining(["environment", "team", "workload"]));
+    const nodeClasses = ofType(recorded, "kubernetes:eks.amazonaws.com/v1:NodeClass");
+    expect(nodeClasses.length).toBe(ofType(recorded, "kubernetes:karpenter.sh/v1:NodePool").length);
+    for (const nodeClass of nodeClasses) expect((nodeClass.inputs.spec as { tags: unknown }).tags, nodeClass.name).toEqual(defaultTags);
   });
 });
