@@ -572,7 +572,9 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
  * tag-on-create: fleet, instance, volume, network-interface, launch-template, spot-instances-request), while
  * subnets, images and security groups stay with AmazonEKSComputePolicy. AWS's conditions are kept: the request
  * must tag the resource with this cluster's name (the session tag EKS sets on the role) and, for nodes, with
- * their NodeClass and NodePool.
+ * their NodeClass and NodePool. The current page adds that changing or removing tags on resources already
+ * created needs tag permissions on existing resources tagged with the cluster's name, or the update fails with
+ * an authorization error: `RetagGpuNodes`, limited to this cluster's EC2 resources of those types.
  */
 export function nodeTagsPolicyDocument(partition: pulumi.Input<string>, region: string, accountId: pulumi.Input<string>): pulumi.Output<string> {
   const arn = (type: string) => pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:${type}/*`;
@@ -594,6 +596,13 @@ export function nodeTagsPolicyDocument(partition: pulumi.Input<string>, region: 
       Action: ["ec2:CreateNetworkInterface"],
       Resource: [arn("network-interface")],
       Condition: { StringEquals: clusterNameTag, StringLike: { "aws:RequestTag/eks:kubernetes-cni-node-name": "*" } },
+    },
+    {
+      Sid: "RetagGpuNodes",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: ["instance", "volume", "network-interface", "launch-template"].map(arn),
+      Condition: { StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${aws:PrincipalTag/eks:eks-cluster-name}" } },
     },
   ]);
 }

@@ -110,6 +110,13 @@ describe("GPU pool NodeClasses", () => {
         Resource: [arn("network-interface")],
         Condition: { StringEquals: clusterName, StringLike: { "aws:RequestTag/eks:kubernetes-cni-node-name": "*" } },
       },
+      {
+        Sid: "RetagGpuNodes",
+        Effect: "Allow",
+        Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+        Resource: ["instance", "volume", "network-interface", "launch-template"].map(arn),
+        Condition: { StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${aws:PrincipalTag/eks:eks-cluster-name}" } },
+      },
     ]);
     expect(recordedPolicies(recorded).flatMap(wildcardProblems)).toEqual([]);
     expect(await valueOf(nodeTagsPolicyDocument("aws-cn", "cn-north-1", "111122223333"))).toContain("arn:aws-cn:ec2:cn-north-1:111122223333:instance/*");
