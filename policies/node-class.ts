@@ -107,8 +107,9 @@ export function nodeDiskGiBFor(largestPodRequestGiB: number): number {
   const h = NODE_DISK_HEADROOM;
   const needed = (largestPodRequestGiB + h.kubeReservedGiB + h.engineImageGiB + h.systemGiB) / (1 - h.evictionReserveShare);
   let size = Math.max(EPHEMERAL_STORAGE_LIMITS.defaultSizeGiB, Math.ceil(needed / h.sizeStepGiB) * h.sizeStepGiB);
-  // Floating-point rounding must never leave the request a GiB short.
-  while (podEphemeralStorageCapacityGiB(size) < largestPodRequestGiB) size += h.sizeStepGiB;
+  // Floating-point rounding must never leave the request a GiB short (checked only where sizes are real: past the
+  // maximum, adding a step to a huge float may not change it).
+  while (size <= EPHEMERAL_STORAGE_LIMITS.maxSizeGiB && podEphemeralStorageCapacityGiB(size) < largestPodRequestGiB) size += h.sizeStepGiB;
   return size;
 }
 

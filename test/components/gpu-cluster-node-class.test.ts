@@ -172,6 +172,10 @@ describe("node disk arithmetic (policies/node-class.ts)", () => {
     );
   });
 
+  it("returns for any number, however large or malformed (the component refuses what no disk holds)", () => {
+    for (const request of [1e20, Number.MAX_VALUE, Infinity, NaN, -5]) expect(typeof nodeDiskGiBFor(request)).toBe("number");
+  });
+
   it("reads Kubernetes storage quantities in GiB", () => {
     expect([parseStorageGiB("160Gi"), parseStorageGiB("58Ti"), parseStorageGiB("512Mi"), parseStorageGiB("64000G"), parseStorageGiB("lots")]).toEqual([160, 59392, 0.5, 64000e9 / 2 ** 30, undefined]);
   });
