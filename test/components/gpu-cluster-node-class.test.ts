@@ -10,7 +10,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GpuCluster, type GpuClusterArgs, nodeTagsPolicyDocument } from "../../components/gpu-cluster";
 import { nodeClassProblems } from "../../components/internal/node-class";
+import { SCRATCH_VOLUMES_GIB } from "../../components/internal/vllm-pod";
 import { ModelDeployment } from "../../components/model-deployment";
+import { VLLM_SERVER_DEFAULTS } from "../../components/vllm-server";
+import { MODEL_LIMITS } from "../../policies/economics/schema";
 import {
   EPHEMERAL_STORAGE_LIMITS,
   MAX_POD_EPHEMERAL_STORAGE_GIB,
@@ -170,6 +173,13 @@ describe("node disk arithmetic (policies/node-class.ts)", () => {
         expect(podEphemeralStorageCapacityGiB(disk - 10) < request || disk === 80).toBe(true); // the smallest step that fits
       }),
     );
+  });
+
+  it("has room for any model the stack config accepts, so the config needs no refusal of its own (the components refuse direct use)", () => {
+    // The largest checkpoint the schema allows: MODEL_LIMITS.parametersBillions at 2 bytes a weight (bf16, the widest precision).
+    const checkpointGiB = (MODEL_LIMITS.parametersBillions * 1e9 * 2) / 2 ** 30;
+    const request = Math.ceil(VLLM_SERVER_DEFAULTS.modelCacheOverWeights * checkpointGiB) + SCRATCH_VOLUMES_GIB.cache + SCRATCH_VOLUMES_GIB.tmp;
+    expect(request).toBeLessThanOrEqual(MAX_POD_EPHEMERAL_STORAGE_GIB); // 27,970 GiB ≤ 50,104 GiB
   });
 
   it("returns for any number, however large or malformed (the component refuses what no disk holds)", () => {
