@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { namespaceValues } from "../../infra/config";
-import { BUILT_IN_NODE_CLASS, parseStorageGiB, podEphemeralStorageCapacityGiB } from "../../policies/node-class";
+import { BUILT_IN_NODE_CLASS, nodeDiskGiBFor, parseStorageGiB, podEphemeralStorageCapacityGiB } from "../../policies/node-class";
 import { installPulumiMocks, ofType, type RecordedResource } from "../helpers/pulumi-mocks";
 
 async function runStack(stack: "dev" | "prod"): Promise<RecordedResource[]> {
@@ -69,6 +69,16 @@ describe.each(["dev", "prod"] as const)("the shipped %s stack", (stack) => {
       };
     });
     expect(fits.filter((f) => !f.custom || !f.fits)).toEqual([]);
+  });
+
+  it("sizes each pool's disk for its largest pod and no larger (staged weights stream from S3: a small cache)", () => {
+    const pods = gpuPods(recorded);
+    for (const pool of ofType(recorded, "kubernetes:karpenter.sh/v1:NodePool")) {
+      const inputs = pool.inputs as { metadata: { labels: Record<string, string> }; spec: { template: { spec: { nodeClassRef: { name: string } } } } };
+      const largest = Math.max(0, ...pods.filter((p) => Object.entries(p.nodeSelector).every(([k, v]) => inputs.metadata.labels[k] === v)).map((p) => p.requestGiB));
+      const nodeClass = ofType(recorded, "kubernetes:eks.amazonaws.com/v1:NodeClass").find((c) => (c.inputs.metadata as { name: string }).name === inputs.spec.template.spec.nodeClassRef.name)!;
+      expect((nodeClass.inputs.spec as { ephemeralStorage: { size: string } }).ephemeralStorage.size, pool.name).toBe(`${nodeDiskGiBFor(largest)}Gi`);
+    }
   });
 
   it("tags every GPU node through its NodeClass with exactly the AWS provider's default tags", () => {
