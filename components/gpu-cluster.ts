@@ -23,13 +23,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { createAddons } from "./internal/addons";
 import { type ContainerImages, createDockerHubCache, DOCKER_HUB_IMAGES, type DockerHubCredentials } from "./internal/image-cache";
 import { pinnedZoneProblems } from "./internal/availability-zones";
-import { type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
+import { GPU_POOL_LABEL_KEY, type CrdSources, type GpuPoolTarget, type TenantClusterRef } from "./internal/cluster-contract";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./internal/iam";
 import { createNetwork } from "./internal/network";
+import { nodeClassManifest } from "./internal/node-class";
 import { AUTO_MODE_MAX_NODE_LIFETIME_HOURS, type GpuPoolSpec, type MaintenanceWindow, nodePoolManifest, poolTarget } from "./internal/node-pools";
 import { Problems } from "./internal/validation";
 import { createWeightsBucket } from "./internal/weights-bucket";
 import { eksVersionProblem, eksVersionWarning, newestStandardSupportVersion, type EksSupportType } from "../policies/eks-versions";
+import { EPHEMERAL_STORAGE_LIMITS, isRestrictedNodeClassTagKey, NODE_CLASS_API_VERSION, NODE_CLASS_KIND, nodeDiskGiBFor, nodeDiskProblem } from "../policies/node-class";
 
 export {
   CAPACITY_PRICING_ANNOTATION,
@@ -62,6 +64,13 @@ export interface GpuPoolArgs {
   capacityType?: "on-demand" | "spot" | "reserved";
   /** Most GPUs the pool may run at once, its spending ceiling; maps to `NodePool.spec.limits["nvidia.com/gpu"]`. Unit: GPUs. */
   gpuLimit: number;
+  /**
+   * Largest ephemeral-storage request of any pod placed on the pool (model cache and scratch volumes); sizes the
+   * node disk, maps to the pool NodeClass's `spec.ephemeralStorage.size` (policies/node-class.ts `nodeDiskGiBFor`:
+   * the request, the image, logs and the kubelet's reserves, never below Auto Mode's 80 GiB). Refused past what the
+   * largest Auto Mode disk (59000 GiB) holds. Unit: GiB. @default 0 (an 80 GiB disk)
+   */
+  podEphemeralStorageGiB?: number;
 }
 
 export interface GpuClusterArgs {
@@ -151,6 +160,21 @@ export interface GpuClusterArgs {
    * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/...`. @default - none: nodes pull from Docker Hub anonymously
    */
   dockerHubCache?: { credentials: pulumi.Input<DockerHubCredentials>; ecrRepositoryPrefix?: string };
+  /**
+   * EC2 tags on every GPU node's instance, root volume and network interfaces; maps to each pool NodeClass's `spec.tags`.
+   * Auto Mode launches nodes itself, so the AWS provider's `defaultTags` never reach them: pass the same cost-allocation
+   * tags here. When set, the cluster role gets the tag-on-create permissions AWS documents for custom Auto Mode tags.
+   * Keys Auto Mode reserves (`kubernetes.io/cluster/*`, `karpenter.sh/*`, `eks.amazonaws.com/nodeclass`) are refused. @default {}
+   */
+  nodeTags?: Readonly<Record<string, string>>;
+  /** Provisioned gp3 IOPS of each GPU node's disk; maps to the NodeClass's `spec.ephemeralStorage.iops` (3000–16000). @default 4000 */
+  nodeDiskIops?: number;
+  /**
+   * Provisioned gp3 throughput of each GPU node's disk, MiB/s; maps to the NodeClass's `spec.ephemeralStorage.throughput`
+   * (125–1000, at most 0.25 × IOPS). The cold-start model downloads weights at 1 GB/s onto this disk; gp3's 125 MiB/s
+   * default would stretch a 131 GiB download from ~2.5 to ~18 minutes. Unit: MiB/s. @default 1000
+   */
+  nodeDiskThroughputMiBps?: number;
 }
 
 /** Defaults of {@link GpuClusterArgs}, resolved once at the top of the constructor. */
@@ -173,7 +197,14 @@ export const GPU_CLUSTER_DEFAULTS = {
   weightsNoncurrentVersionDays: 30,
   protect: (environment: GpuClusterArgs["environment"]) => environment === "prod",
   dockerHubCacheRepositoryPrefix: "docker-hub",
+  podEphemeralStorageGiB: 0,
+  nodeTags: {} as Readonly<Record<string, string>>,
+  nodeDiskIops: 4000,
+  nodeDiskThroughputMiBps: 1000,
 } as const;
+
+/** gp3 allows at most this much throughput per provisioned IOPS, MiB/s (Amazon EBS User Guide, "General Purpose SSD volumes": gp3). */
+const GP3_MIBPS_PER_IOPS = 0.25;
 
 /** Every control-plane log type EKS offers; maps to `enabledClusterLogTypes`. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
@@ -200,6 +231,8 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly poolTargets: Readonly<Record<string, GpuPoolTarget>>;
   /** The NodePools, by pool name. */
   readonly nodePools: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+  /** Each pool's Auto Mode NodeClass (its node disk, network and tags), by pool name. */
+  readonly nodeClasses: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
   /** VPC ID. */
   readonly vpcId: pulumi.Output<string>;
   /** Private subnet IDs (nodes, control-plane interfaces). */
@@ -248,9 +281,22 @@ export class GpuCluster extends pulumi.ComponentResource {
     const prometheusStorageGiB = args.prometheusStorageGiB ?? d.prometheusStorageGiB;
     const weightsNoncurrentVersionDays = args.weightsNoncurrentVersionDays ?? d.weightsNoncurrentVersionDays;
     const protect = args.protect ?? d.protect(args.environment);
-    const pools: GpuPoolSpec[] = args.gpuPools.map((p) => ({ ...p, capacityType: p.capacityType ?? d.capacityType }));
+    const nodeTags = args.nodeTags ?? d.nodeTags;
+    const nodeDiskIops = args.nodeDiskIops ?? d.nodeDiskIops;
+    const nodeDiskThroughputMiBps = args.nodeDiskThroughputMiBps ?? d.nodeDiskThroughputMiBps;
+    // One NodeClass per pool, not one shared: each pool's disk is sized for the pods placed on it, so a pool of
+    // small models does not pay for the 70B pool's disk on every node, and a pool's disk can grow without
+    // replacing the other pools' nodes (a NodeClass change drifts, and so replaces, every node that uses it).
+    const pools: GpuPoolSpec[] = args.gpuPools.map((p) => ({
+      name: p.name,
+      instanceTypes: p.instanceTypes,
+      gpuLimit: p.gpuLimit,
+      capacityType: p.capacityType ?? d.capacityType,
+      nodeClassName: `gpu-${p.name}`,
+      nodeDiskGiB: nodeDiskGiBFor(p.podEphemeralStorageGiB ?? d.podEphemeralStorageGiB),
+    }));
 
-    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, maintenanceWindow, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays });
+    validate(name, args, { kubernetesVersion, upgradePolicy, nodeProvisioning, vpcCidr, endpointPublicAccessCidrs, pools, consolidateAfterSeconds, nodeExpireAfterHours, maintenanceWindow, disruptionBudgetNodes, clusterLogRetentionDays, prometheusStorageGiB, weightsNoncurrentVersionDays, nodeTags, nodeDiskIops, nodeDiskThroughputMiBps });
     // Validated before registering, so a refused config leaves no half-registered component behind.
     super("gpu-inference:cluster:GpuCluster", name, {}, opts);
 
@@ -319,6 +365,13 @@ export class GpuCluster extends pulumi.ComponentResource {
     const nodeRoleAttachments = NODE_ROLE_POLICIES.map(
       (policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: managedPolicyArn(partition, policy) }, parent),
     );
+    // Auto Mode's managed policies do not let it put user-defined tags on what it launches; without this a NodeClass
+    // with tags fails every node launch. Only the node-launch statements of AWS's documented policy: this stack
+    // sets custom tags on NodeClasses only (not on StorageClasses or load balancers).
+    const nodeTagsPolicy =
+      Object.keys(nodeTags).length > 0
+        ? new aws.iam.RolePolicy(`${name}-cluster-node-tags`, { role: clusterRole.name, policy: nodeTagsPolicyDocument(partition, args.region, accountId) }, parent)
+        : undefined;
 
     // --- the cluster ---
     const publicEndpoint = endpointPublicAccessCidrs.length > 0;
@@ -363,20 +416,44 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: adminAssociations });
     const k8sOpts = { parent: this, provider: this.kubernetesProvider };
 
-    // --- GPU node pools ---
+    // --- GPU node pools, each on its own NodeClass ---
+    // The NodeClass uses the node role the cluster's computeConfig names: EKS created that role's EC2 access entry
+    // (AmazonEKSAutoNodePolicy) with the cluster, so no extra access entry is needed ("Create a Node Class for
+    // Amazon EKS", Considerations). Nodes go in the cluster's private subnets (created or existing) with the cluster
+    // security group EKS creates, as on the built-in NodeClass.
+    const clusterSecurityGroupId = this.cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
     const nodePools: Record<string, k8s.apiextensions.CustomResource> = {};
+    const nodeClasses: Record<string, k8s.apiextensions.CustomResource> = {};
     const targets: Record<string, GpuPoolTarget> = {};
     for (const pool of pools) {
+      const classManifest = nodeClassManifest({
+        name: pool.nodeClassName,
+        roleName: nodeRole.name,
+        subnetIds: privateSubnetIds,
+        securityGroupIds: [clusterSecurityGroupId],
+        diskGiB: pool.nodeDiskGiB,
+        diskIops: nodeDiskIops,
+        diskThroughputMiBps: nodeDiskThroughputMiBps,
+        tags: nodeTags,
+        labels: { [GPU_POOL_LABEL_KEY]: pool.name },
+      });
+      nodeClasses[pool.name] = new k8s.apiextensions.CustomResource(`${name}-nodeclass-${pool.name}`, {
+        apiVersion: NODE_CLASS_API_VERSION,
+        kind: NODE_CLASS_KIND,
+        metadata: classManifest.metadata,
+        spec: classManifest.spec,
+      }, { ...k8sOpts, dependsOn: nodeTagsPolicy !== undefined ? [nodeTagsPolicy] : [] });
       const manifest = nodePoolManifest(pool, { consolidateAfterSeconds, disruptionBudgetNodes, expireAfterHours: nodeExpireAfterHours, maintenanceWindow });
       nodePools[pool.name] = new k8s.apiextensions.CustomResource(`${name}-pool-${pool.name}`, {
         apiVersion: "karpenter.sh/v1",
         kind: "NodePool",
         metadata: manifest.metadata,
         spec: manifest.spec,
-      }, k8sOpts);
+      }, { ...k8sOpts, dependsOn: [nodeClasses[pool.name]!] });
       targets[pool.name] = poolTarget(pool);
     }
     this.nodePools = Object.freeze(nodePools);
+    this.nodeClasses = Object.freeze(nodeClasses);
     this.poolTargets = Object.freeze(targets);
 
     // --- add-ons and weights ---
@@ -439,6 +516,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       kubernetesProvider: this.kubernetesProvider,
       poolTargets: this.poolTargets,
       nodePools: this.nodePools,
+      nodeClasses: this.nodeClasses,
       vpcId: this.vpcId,
       privateSubnetIds: this.privateSubnetIds,
       publicSubnetIds: this.publicSubnetIds,
@@ -470,6 +548,9 @@ interface Resolved {
   clusterLogRetentionDays: number;
   prometheusStorageGiB: number;
   weightsNoncurrentVersionDays: number;
+  nodeTags: Readonly<Record<string, string>>;
+  nodeDiskIops: number;
+  nodeDiskThroughputMiBps: number;
 }
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -501,7 +582,23 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
     seen.add(pool.name);
     if (pool.instanceTypes.length === 0) problems.add(`gpuPools[${i}].instanceTypes`, "expected at least one instance type");
     problems.wholeNumber(`gpuPools[${i}].gpuLimit`, pool.gpuLimit, 1);
+    const podDisk = args.gpuPools[i]?.podEphemeralStorageGiB;
+    if (podDisk !== undefined && !(Number.isFinite(podDisk) && podDisk >= 0)) {
+      problems.add(`gpuPools[${i}].podEphemeralStorageGiB`, `got ${podDisk}; expected a size in GiB, at least 0`);
+    } else if (podDisk !== undefined) {
+      const tooBig = nodeDiskProblem(podDisk);
+      if (tooBig !== undefined) problems.add(`gpuPools[${i}].podEphemeralStorageGiB`, tooBig);
+    }
   });
+  for (const key of Object.keys(r.nodeTags)) {
+    if (isRestrictedNodeClassTagKey(key)) problems.add(`nodeTags.${key}`, "is a tag key Auto Mode sets itself (kubernetes.io/cluster/*, karpenter.sh/*, eks.amazonaws.com/nodeclass); use another key");
+  }
+  const L = EPHEMERAL_STORAGE_LIMITS;
+  problems.wholeNumber("nodeDiskIops", r.nodeDiskIops, L.minIops, L.maxIops);
+  problems.wholeNumber("nodeDiskThroughputMiBps", r.nodeDiskThroughputMiBps, L.minThroughputMiBps, L.maxThroughputMiBps);
+  if (r.nodeDiskThroughputMiBps > r.nodeDiskIops * GP3_MIBPS_PER_IOPS) {
+    problems.add("nodeDiskThroughputMiBps", `got ${r.nodeDiskThroughputMiBps}; gp3 allows at most ${GP3_MIBPS_PER_IOPS} MiB/s per IOPS, ${r.nodeDiskIops * GP3_MIBPS_PER_IOPS} at nodeDiskIops ${r.nodeDiskIops}: raise nodeDiskIops`);
+  }
   problems.wholeNumber("consolidateAfterSeconds", r.consolidateAfterSeconds, 0);
   problems.wholeNumber("nodeExpireAfterHours", r.nodeExpireAfterHours, 1, AUTO_MODE_MAX_NODE_LIFETIME_HOURS);
   problems.wholeNumber("maintenanceWindow.dayOfWeek", r.maintenanceWindow.dayOfWeek, 0, 6);
@@ -521,6 +618,51 @@ function validate(name: string, args: GpuClusterArgs, r: Resolved): void {
     problems.add("clusterLogRetentionDays", `got ${r.clusterLogRetentionDays}; expected one of CloudWatch's periods: ${LOG_RETENTION_DAYS.join(", ")}`);
   }
   problems.throwIfAny();
+}
+
+/**
+ * What the cluster role needs to launch GPU nodes carrying NodeClass tags: the "Compute" and "Networking"
+ * statements of the custom tag policy in the Amazon EKS User Guide, "Learn about identity and access in EKS Auto
+ * Mode" / "Amazon EKS Auto Mode cluster IAM role", section "Custom AWS tags for EKS Auto resources" (awsdocs/
+ * amazon-eks-user-guide latest/ug/automode/auto-learn-iam.adoc @1fe584bb; the same statements ship as the AWS
+ * managed policy AWSElasticBeanstalkEKSTagging). AWS's example allows `Resource: "*"`; here the resources are the
+ * types these calls create, in this region and account (the split Karpenter's own controller policy uses for
+ * tag-on-create: fleet, instance, volume, network-interface, launch-template, spot-instances-request), while
+ * subnets, images and security groups stay with AmazonEKSComputePolicy. AWS's conditions are kept: the request
+ * must tag the resource with this cluster's name (the session tag EKS sets on the role) and, for nodes, with
+ * their NodeClass and NodePool. The current page adds that changing or removing tags on resources already
+ * created needs tag permissions on existing resources tagged with the cluster's name, or the update fails with
+ * an authorization error: `RetagGpuNodes`, limited to this cluster's EC2 resources of those types.
+ */
+export function nodeTagsPolicyDocument(partition: pulumi.Input<string>, region: string, accountId: pulumi.Input<string>): pulumi.Output<string> {
+  const arn = (type: string) => pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:${type}/*`;
+  const clusterNameTag = { "aws:RequestTag/eks:eks-cluster-name": "${aws:PrincipalTag/eks:eks-cluster-name}" };
+  return policyDocument([
+    {
+      Sid: "TagGpuNodesOnLaunch",
+      Effect: "Allow",
+      Action: ["ec2:CreateFleet", "ec2:RunInstances", "ec2:CreateLaunchTemplate"],
+      Resource: ["fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request"].map(arn),
+      Condition: {
+        StringEquals: clusterNameTag,
+        StringLike: { "aws:RequestTag/eks:kubernetes-node-class-name": "*", "aws:RequestTag/eks:kubernetes-node-pool-name": "*" },
+      },
+    },
+    {
+      Sid: "TagPodNetworkInterfaces",
+      Effect: "Allow",
+      Action: ["ec2:CreateNetworkInterface"],
+      Resource: [arn("network-interface")],
+      Condition: { StringEquals: clusterNameTag, StringLike: { "aws:RequestTag/eks:kubernetes-cni-node-name": "*" } },
+    },
+    {
+      Sid: "RetagGpuNodes",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: ["instance", "volume", "network-interface", "launch-template"].map(arn),
+      Condition: { StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${aws:PrincipalTag/eks:eks-cluster-name}" } },
+    },
+  ]);
 }
 
 /** A kubeconfig that authenticates with `aws eks get-token` (the caller's AWS credentials). */

@@ -13,8 +13,7 @@ import type { AdmissionLimit } from "./internal/router-admission";
 import type { CrdSources } from "./internal/cluster-contract";
 import type { ContainerImages } from "./internal/image-cache";
 import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
-import type { GpuPlacement } from "./internal/vllm-pod";
-import { WEIGHTS_BUCKET_ENV } from "./internal/vllm-pod";
+import { ephemeralStorageGiB, type GpuPlacement, WEIGHTS_BUCKET_ENV } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
 import { WeightsStaging } from "./weights-staging";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
@@ -63,6 +62,21 @@ export interface ModelDeploymentArgs {
   readonly images?: ContainerImages;
   /** Interactive tiers: the router's admission guard limit per replica (`admissionLimit(...)`); maps to `VllmServerArgs.admissionGuard`. @default - no guard */
   readonly admissionGuard?: AdmissionLimit;
+}
+
+/**
+ * Ephemeral storage one pod of the workload requests, GiB (model cache and scratch volumes, with the
+ * components' defaults): what its pool's node disk must hold. The program sizes each pool's NodeClass
+ * with the largest of these (`GpuPoolArgs.podEphemeralStorageGiB`).
+ */
+export function workloadEphemeralStorageGiB(config: ServingStack, workload: ServedWorkload, weightGiB: number): number {
+  const { tenant: _tenant, serving: _serving, ...profile } = workload;
+  const plan = servingPlan(config, workload, weightGiB);
+  // Streamed from S3 (serving.weightsSource: s3), the model cache holds only the hub's small files: only the
+  // weights' kind sizes it, so the bucket, prefix and region here are stand-ins for the staging's real ones.
+  const staged = plan.weightsSource === "s3" ? { weights: { kind: "s3", uri: `s3://$(${WEIGHTS_BUCKET_ENV})/sizing/` } as const, weightsBucketName: "sizing", weightsRegion: "sizing" } : {};
+  const { pod } = resolveVllmWorkload(`workload ${workload.name}`, { plan, profile, placement: { nodeSelector: {}, tolerations: [] }, weightGiB, ...staged });
+  return ephemeralStorageGiB(pod);
 }
 
 export class ModelDeployment extends pulumi.ComponentResource {

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { GpuCluster, InferenceRouter, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant } from "../components";
+import { GpuCluster, InferenceRouter, LiveEconomics, ModelDeployment, TENANT_DEFAULTS, Tenant, workloadEphemeralStorageGiB } from "../components";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
 import { CONFIG_NAMESPACE, namespaceValuesFromEngine, parseStackConfig } from "./config";
 import { gatedWorkloads, imagePullRefusals, placeholderValues } from "./deploy-readiness";
@@ -45,19 +45,26 @@ if (!pulumi.runtime.isDryRun() && !(pulumi.runtime.getMonitor() instanceof MockM
   for (const r of imageRefusals) void pulumi.log.warn(`${stackFile}: ${CONFIG_NAMESPACE}:${r.path}: ${r.message} (a real pulumi up refuses this)`);
 }
 
-/** Every AWS resource gets the cost-allocation tags through the provider's default tags. */
+/** The cost-allocation tags: on every AWS resource through the provider's default tags, and on the GPU nodes Auto Mode launches through their NodeClasses. */
+const costAllocationTags = {
+  environment: config.environment,
+  workload: "gpu-inference",
+  team: config.cluster.team,
+  cluster: config.cluster.name,
+  "managed-by": "pulumi",
+};
 const awsProvider = new aws.Provider("aws", {
   region: config.cluster.region as aws.Region,
-  defaultTags: {
-    tags: {
-      environment: config.environment,
-      workload: "gpu-inference",
-      team: config.cluster.team,
-      cluster: config.cluster.name,
-      "managed-by": "pulumi",
-    },
-  },
+  defaultTags: { tags: costAllocationTags },
 });
+
+/** Each pool's node disk is sized for the largest ephemeral-storage request of the workloads placed on it. */
+const podEphemeralStorageGiBByPool = new Map<string, number>();
+for (const workload of config.workloads) {
+  const { tenant: _tenant, serving: _serving, ...profile } = workload;
+  const requestGiB = workloadEphemeralStorageGiB(config, workload, workloadWeightGiB(profile));
+  podEphemeralStorageGiBByPool.set(workload.serving.gpuPool, Math.max(requestGiB, podEphemeralStorageGiBByPool.get(workload.serving.gpuPool) ?? 0));
+}
 
 const cluster = new GpuCluster(config.cluster.name, {
   clusterName: config.cluster.name,
@@ -71,7 +78,8 @@ const cluster = new GpuCluster(config.cluster.name, {
   ...(config.cluster.existingVpc !== undefined ? { existingVpc: config.cluster.existingVpc } : {}),
   ...(config.cluster.endpointPrivateAccess !== undefined ? { endpointPrivateAccess: config.cluster.endpointPrivateAccess } : {}),
   adminRoleArns: config.cluster.adminRoleArns,
-  gpuPools: config.cluster.gpuPools,
+  gpuPools: config.cluster.gpuPools.map((pool) => ({ ...pool, podEphemeralStorageGiB: podEphemeralStorageGiBByPool.get(pool.name) ?? 0 })),
+  nodeTags: costAllocationTags,
   ...(config.cluster.maintenanceWindow !== undefined ? { maintenanceWindow: config.cluster.maintenanceWindow } : {}),
   ...(config.cluster.dockerHubCache !== undefined
     ? {

@@ -120,5 +120,10 @@ export function eksVersionProblem(version: string, supportType: EksSupportType, 
 export function eksVersionWarning(version: string, today: Date): string | undefined {
   const support = eksVersionSupport(version, today);
   if (support.status !== "standard-ending") return undefined;
-  return `Kubernetes ${version} leaves EKS standard support on ${support.row.endOfStandardSupport} (in ${support.daysLeft} days): upgrade to ${newestStandardSupportVersion(new Date(Date.parse(`${support.row.endOfStandardSupport}T00:00:00Z`)))} before then`;
+  const next = newestStandardSupportVersion(new Date(Date.parse(`${support.row.endOfStandardSupport}T00:00:00Z`)));
+  const advice =
+    next === version
+      ? "no newer version is in the pack's EKS table (policies/eks-versions.ts): add the next version's row from the EKS release calendar, then upgrade before then"
+      : `upgrade to ${next} before then`;
+  return `Kubernetes ${version} leaves EKS standard support on ${support.row.endOfStandardSupport} (in ${support.daysLeft} days): ${advice}`;
 }

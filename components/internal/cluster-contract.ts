@@ -52,6 +52,10 @@ export interface GpuPoolTarget {
   readonly capacityType: "on-demand" | "spot" | "reserved";
   /** EC2 instance types the pool may launch. */
   readonly instanceTypes: readonly string[];
+  /** The pool's Auto Mode NodeClass (the NodePool's `nodeClassRef.name`). */
+  readonly nodeClassName: string;
+  /** Ephemeral storage one pod may request on the pool's nodes, GiB: the NodeClass disk less image, logs and the kubelet's reserves. */
+  readonly podEphemeralStorageCapacityGiB: number;
 }
 
 /** How tenant-facing components reach the cluster: what a Tenant needs from the GpuCluster. */

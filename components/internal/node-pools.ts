@@ -10,12 +10,17 @@ import {
   GPU_TOLERATION,
   type GpuPoolTarget,
 } from "./cluster-contract";
+import { NODE_CLASS_GROUP, NODE_CLASS_KIND, podEphemeralStorageCapacityGiB } from "../../policies/node-class";
 
 export interface GpuPoolSpec {
   readonly name: string;
   readonly instanceTypes: readonly string[];
   readonly capacityType: "on-demand" | "spot" | "reserved";
   readonly gpuLimit: number;
+  /** The pool's own Auto Mode NodeClass (`nodeClassRef.name`). */
+  readonly nodeClassName: string;
+  /** Node disk of the pool's NodeClass, GiB (`ephemeralStorage.size`). */
+  readonly nodeDiskGiB: number;
 }
 
 /**
@@ -74,7 +79,7 @@ export function karpenterCapacityTypes(capacityType: GpuPoolSpec["capacityType"]
   return capacityType === "spot" ? ["spot"] : ["on-demand"];
 }
 
-/** The NodePool manifest's `metadata` and `spec` for one pool (Auto Mode's built-in `default` NodeClass). */
+/** The NodePool manifest's `metadata` and `spec` for one pool, on the pool's own NodeClass. */
 export function nodePoolManifest(pool: GpuPoolSpec, settings: NodePoolSettings): { metadata: Record<string, unknown>; spec: Record<string, unknown> } {
   return {
     metadata: {
@@ -86,7 +91,7 @@ export function nodePoolManifest(pool: GpuPoolSpec, settings: NodePoolSettings):
       template: {
         metadata: { labels: { [GPU_POOL_LABEL_KEY]: pool.name } },
         spec: {
-          nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" },
+          nodeClassRef: { group: NODE_CLASS_GROUP, kind: NODE_CLASS_KIND, name: pool.nodeClassName },
           requirements: [
             { key: "node.kubernetes.io/instance-type", operator: "In", values: [...pool.instanceTypes] },
             { key: "karpenter.sh/capacity-type", operator: "In", values: karpenterCapacityTypes(pool.capacityType) },
@@ -115,5 +120,7 @@ export function poolTarget(pool: GpuPoolSpec): GpuPoolTarget {
     gpuLimit: pool.gpuLimit,
     capacityType: pool.capacityType,
     instanceTypes: Object.freeze([...pool.instanceTypes]),
+    nodeClassName: pool.nodeClassName,
+    podEphemeralStorageCapacityGiB: podEphemeralStorageCapacityGiB(pool.nodeDiskGiB),
   });
 }

@@ -18,6 +18,11 @@ export interface GpuPlacement {
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** Tolerations for the pool's GPU taint (maps to `spec.template.spec.tolerations`). */
   readonly tolerations: readonly k8s.types.input.core.v1.Toleration[];
+  /**
+   * Ephemeral storage one pod may request on the pool's nodes, GiB (`GpuPoolTarget.podEphemeralStorageCapacityGiB`):
+   * a pod requesting more never schedules. @default - not checked: the pool's node disk is not known
+   */
+  readonly podEphemeralStorageCapacityGiB?: number;
 }
 
 /** UID/GID the engine runs as: any non-zero id works, the image needs no passwd entry once `USER`/`HOME` are set. */
@@ -177,6 +182,13 @@ export function validatePodOptions(o: VllmPodOptions, at: string): void {
     problems.push(`${at}.memoryGiB: expected more than shmSizeGiB (${o.shmSizeGiB}): /dev/shm counts against the memory limit; got ${o.memoryGiB}`);
   }
   if (!(o.modelCacheGiB > 0)) problems.push(`${at}.modelCacheGiB: expected a positive size; got ${o.modelCacheGiB}`);
+  const capacity = o.placement.podEphemeralStorageCapacityGiB;
+  if (o.modelCacheGiB > 0 && capacity !== undefined && ephemeralStorageGiB(o) > capacity) {
+    problems.push(
+      `${at}.modelCacheGiB: the pod requests ${ephemeralStorageGiB(o)} GiB of ephemeral storage (model cache ${o.modelCacheGiB} + scratch ${SCRATCH_VOLUMES_GIB.cache + SCRATCH_VOLUMES_GIB.tmp}), ` +
+        `more than the ${capacity} GiB its pool's node disk leaves a pod: it would stay Pending. Size the pool's disk for it (GpuCluster gpuPools[].podEphemeralStorageGiB) or place it on another pool`,
+    );
+  }
   if (problems.length > 0) throw new Error(problems.join("\n"));
 }
 

@@ -59,6 +59,8 @@ function callResult(token: string, inputs: Record<string, unknown>): Record<stri
 function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   const state: Record<string, unknown> = { ...args.inputs };
   if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:us-east-1:123456789012:${args.name}`;
+  // EKS creates the cluster security group; Auto Mode NodeClasses select it by id.
+  if (args.type === "aws:eks/cluster:Cluster") state.vpcConfig = { ...(args.inputs.vpcConfig as Record<string, unknown>), clusterSecurityGroupId: `sg-${args.name}-cluster` };
   if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.us-east-1.amazonaws.com/123456789012/${String(args.inputs.name ?? args.name)}`;
   return state;
 }

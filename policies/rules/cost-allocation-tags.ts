@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { Findings } from "./internal/findings";
-import { workloadLabel, workloadsOf } from "./internal/kubernetes";
+import { nodeClassOf, TYPES, workloadLabel, workloadsOf } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import { describe, type ResourceView, type StackView } from "./internal/stack";
 import { asRecord, at, attempt, entryOf, isPresent, known, snapshot, stringMap, type Plain, type PlainRecord } from "./internal/values";
@@ -45,12 +45,14 @@ const config = z.strictObject({
 const checks = {
   "aws-tags": "taggable AWS resources carry the required tags (own tags or provider defaultTags)",
   "kubernetes-labels": "workloads and their pod templates carry the required labels",
+  "node-class-tags": "every NodePool launches its nodes with a NodeClass of this stack that carries the required tags (Auto Mode nodes get no provider defaultTags)",
 } as const;
 
 export const costAllocationTags: RuleDefinition<typeof config> = {
   name: "cost-allocation-tags",
-  description: "AWS resources carry the required cost-allocation tags and Kubernetes workloads the required labels, so every GPU dollar is charged to a team.",
-  remediation: "Set the tags on the AWS provider's defaultTags (or on each resource), and the labels on each workload's metadata.labels and spec.template.metadata.labels.",
+  description: "AWS resources carry the required cost-allocation tags, GPU nodes carry them through their NodeClass, and Kubernetes workloads the required labels, so every GPU dollar is charged to a team.",
+  remediation:
+    "Set the tags on the AWS provider's defaultTags (or on each resource); give every NodePool a NodeClass of its own (not Auto Mode's built-in `default`) with the tags in spec.tags; and set the labels on each workload's metadata.labels and spec.template.metadata.labels.",
   enforcementLevel: "mandatory",
   checks,
   config,
@@ -87,9 +89,35 @@ export const costAllocationTags: RuleDefinition<typeof config> = {
         });
       }
     }
-    return found.result(checked === 0 ? "no taggable AWS resources or Kubernetes workloads in the stack" : undefined);
+    for (const pool of view.ofType(TYPES.nodePool)) {
+      checked += 1;
+      found.check("node-class-tags", pool.urn, `${describe(pool)}'s NodeClass tag check`, () => checkNodeClassTags(view, pool, cfg.requiredAwsTags, found));
+    }
+    return found.result(checked === 0 ? "no taggable AWS resources, NodePools or Kubernetes workloads in the stack" : undefined);
   },
 };
+
+/**
+ * EKS Auto Mode launches a pool's instances, volumes and network interfaces itself, tagged with its
+ * NodeClass's `spec.tags` only: the provider's `defaultTags` never reach them, and the built-in
+ * `default` NodeClass carries no custom tags.
+ */
+function checkNodeClassTags(view: StackView, pool: ResourceView, required: readonly string[], found: Findings): void {
+  const nodeClass = nodeClassOf(view, pool);
+  if (nodeClass.builtIn) {
+    found.violation("node-class-tags", pool.urn, `${describe(pool)} launches its GPU nodes with Auto Mode's built-in \`default\` NodeClass, which carries no custom tags: its GPU spend is untagged. Point \`spec.template.spec.nodeClassRef.name\` at a NodeClass of this stack whose \`spec.tags\` carry ${required.join(", ")}.`);
+    return;
+  }
+  if (nodeClass.resource === undefined) {
+    found.violation("node-class-tags", pool.urn, `${describe(pool)} names a NodeClass this stack does not declare (\`spec.template.spec.nodeClassRef.name\`), so its tags cannot be checked. Declare the NodeClass in the stack with \`spec.tags\` carrying ${required.join(", ")}.`);
+    return;
+  }
+  const tags = stringMap(at(nodeClass.resource.props, "spec", "tags"));
+  const missing = required.filter((key) => !nonEmpty(entryOf(tags, key)));
+  if (missing.length > 0) {
+    found.violation("node-class-tags", pool.urn, `${describe(pool)}'s NodeClass ${describe(nodeClass.resource)} lacks cost-allocation tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")} in \`spec.tags\`: Auto Mode tags the pool's instances with those only. Add them.`);
+  }
+}
 
 /** A provider's `defaultTags`: providers receive object inputs JSON-encoded, so parse a string. */
 function providerDefaultTags(provider: PlainRecord | undefined): Plain | undefined {

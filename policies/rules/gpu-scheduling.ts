@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { COLD_START_ANNOTATION } from "../contract";
+import { EPHEMERAL_STORAGE_LIMITS, nodeDiskGiBFor, parseStorageGiB, podEphemeralStorageCapacityGiB } from "../node-class";
 import { declaredColdStart } from "./internal/cold-start";
 import { Findings } from "./internal/findings";
 import {
@@ -13,6 +14,7 @@ import {
   GPU_RESOURCE,
   gpuWorkloadsOf,
   inNamespace,
+  nodeClassOf,
   NODEPOOL_LABEL,
   requireGpu,
   sameNamespace,
@@ -45,6 +47,7 @@ const checks = {
   "tensor-parallel": "vLLM's `--tensor-parallel-size` is not above the container's GPU limit",
   "gpu-less-sidecar": "a container without GPUs in a GPU pod sets NVIDIA_VISIBLE_DEVICES=void (otherwise it sees every GPU of the node)",
   "eviction-allowed": "no PodDisruptionBudget blocks every voluntary eviction (maxUnavailable 0, minAvailable 100 % or at least the workload's most replicas)",
+  "node-disk": "a pod's ephemeral-storage request fits the node disk of its pool's NodeClass, after the image, logs and the kubelet's reserves",
 } as const;
 
 export const gpuScheduling: RuleDefinition<typeof config> = {
@@ -111,6 +114,8 @@ function checkWorkload(view: StackView, workload: GpuWorkload, defaultStartupSec
 
   check("gpu-less-sidecar", "sidecar GPU visibility check", () => checkSidecars(workload, found));
 
+  check("node-disk", "node disk check", () => checkNodeDisk(view, workload, found));
+
   if (workload.kind === "Deployment" || workload.kind === "StatefulSet") {
     check("startup-probe", "startup probe check", () => checkStartupProbe(workload, defaultStartupSeconds, found));
     check("disruption-budget", "PodDisruptionBudget check", () => checkDisruptionBudget(view, workload, found));
@@ -162,6 +167,47 @@ function checkTensorParallel(workload: Workload, found: Findings): void {
     const gpus = containerGpus(container);
     if (size > gpus) {
       found.violation("tensor-parallel", urn, `${who} container ${label} shards the model over ${size} GPUs (\`--tensor-parallel-size\` in \`${path}.args\`) but its \`resources.limits["${GPU_RESOURCE}"]\` gives it ${gpus}: vLLM fails at start-up. Make the GPU limit at least the tensor-parallel size.`);
+    }
+  }
+}
+
+/** A pod's ephemeral-storage request, GiB: its containers' requests summed, or the largest init container's when larger (Kubernetes' effective request). */
+function ephemeralStorageRequestGiB(workload: Workload): number {
+  let containers = 0;
+  let init = 0;
+  for (const { container, path } of containersOf(workload)) {
+    const raw = at(container, "resources", "requests", "ephemeral-storage");
+    if (!isPresent(raw)) continue;
+    const value = known(raw);
+    const gib = typeof value === "string" || typeof value === "number" ? (parseStorageGiB(value) ?? 0) : 0;
+    if (path.includes(".initContainers[")) init = Math.max(init, gib);
+    else containers += gib;
+  }
+  return Math.max(containers, init);
+}
+
+/** node-disk: a pod requesting more ephemeral storage than its pool's node disk leaves a pod stays Pending, and `pulumi up` waits it out. */
+function checkNodeDisk(view: StackView, workload: Workload, found: Findings): void {
+  const requestGiB = ephemeralStorageRequestGiB(workload);
+  if (requestGiB === 0) return;
+  const selection = selectedNodePools(view, workload);
+  if (selection.kind === "none") return;
+  for (const pool of selection.pools) {
+    const nodeClass = nodeClassOf(view, pool);
+    if (!nodeClass.builtIn && nodeClass.resource === undefined) continue; // a NodeClass outside the stack: its disk is not known here
+    const size = nodeClass.resource === undefined ? undefined : at(nodeClass.resource.props, "spec", "ephemeralStorage", "size");
+    const declared = size === undefined ? undefined : known(size);
+    const diskGiB = declared === undefined || declared === null ? EPHEMERAL_STORAGE_LIMITS.defaultSizeGiB : parseStorageGiB(declared as string | number);
+    if (diskGiB === undefined) continue; // a malformed size is the NodeClass schema's problem, refused by the API server
+    const capacity = podEphemeralStorageCapacityGiB(diskGiB);
+    if (requestGiB > capacity) {
+      const where = nodeClass.resource === undefined ? `Auto Mode's built-in \`default\` NodeClass (${diskGiB} GiB)` : `NodeClass ${describe(nodeClass.resource)} (${diskGiB} GiB)`;
+      found.violation(
+        "node-disk",
+        workload.resource.urn,
+        `${workloadLabel(workload)} requests ${Math.ceil(requestGiB)} GiB of ephemeral storage, but pool ${describe(pool)} launches nodes with ${where}, which leaves a pod ${capacity} GiB after the image, logs and the kubelet's reserves: ` +
+          `its pods stay Pending. Give the pool a NodeClass with \`spec.ephemeralStorage.size\` of at least ${nodeDiskGiBFor(requestGiB)}Gi, or shrink the model cache.`,
+      );
     }
   }
 }

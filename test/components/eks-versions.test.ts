@@ -45,6 +45,15 @@ describe("the EKS version table", () => {
     expect(eksVersionWarning("1.35", day("2027-01-26"))).toMatch(/leaves EKS standard support on 2027-03-27 \(in 60 days\)/);
   });
 
+  it("names the version to upgrade to, or says the table has none newer instead of advising the same version", () => {
+    expect(eksVersionWarning("1.34", day("2026-11-01"))).toMatch(/upgrade to 1\.35 before then$/);
+    const newest = EKS_VERSIONS[0]!;
+    const warningDay = new Date(Date.parse(`${newest.endOfStandardSupport}T12:00:00Z`) - 30 * 86_400_000);
+    const warning = eksVersionWarning(newest.version, warningDay);
+    expect(warning).not.toContain(`upgrade to ${newest.version}`);
+    expect(warning).toMatch(/no newer version is in the pack's EKS table \(policies\/eks-versions\.ts\): add the next version's row from the EKS release calendar, then upgrade/);
+  });
+
   it("refuses past standard support under STANDARD only, past extended support always, unknown versions always", () => {
     const today = day("2026-12-02");
     expect(eksVersionProblem("1.33", "STANDARD", today)).toMatch(/left EKS standard support on 2026-07-29/);

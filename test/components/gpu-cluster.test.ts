@@ -78,6 +78,7 @@ describe("GpuCluster children", () => {
       "gpu-inference:cluster:GpuCluster": 1,
       "kubernetes:core/v1:ConfigMapPatch": 1,
       "kubernetes:core/v1:Namespace": 2,
+      "kubernetes:eks.amazonaws.com/v1:NodeClass": 3,
       "kubernetes:helm.sh/v3:Release": 3,
       "kubernetes:karpenter.sh/v1:NodePool": 3,
       "kubernetes:storage.k8s.io/v1:StorageClass": 1,
@@ -92,14 +93,14 @@ describe("GpuCluster children", () => {
     expect(awsResources.length).toBeGreaterThan(30);
     for (const r of awsResources) expect(r.provider, `${r.type} ${r.name}`).toMatch(new RegExp(`^${providerUrn.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}::`));
     const kube = recorded.filter((r) => r.type.startsWith("kubernetes:"));
-    expect(kube).toHaveLength(10);
+    expect(kube).toHaveLength(13);
     for (const r of kube) expect(r.provider, `${r.type} ${r.name}`).toMatch(/\$pulumi:providers:kubernetes::gpu-k8s::gpu-k8s-id$/);
   });
 
   it("validates every Kubernetes object it emits against the real schemas, NodePools included", async () => {
     const { recorded } = await build();
-    // 3 NodePools, 2 Namespaces, StorageClass (Helm releases are not objects; the helper skips Patches).
-    await expect(validateRecordedKubernetesObjects(recorded)).resolves.toBe(6);
+    // 3 NodePools, 3 NodeClasses, 2 Namespaces, StorageClass (Helm releases are not objects; the helper skips Patches).
+    await expect(validateRecordedKubernetesObjects(recorded)).resolves.toBe(9);
     const { apiVersion: _v, kind: _k, ...patch } = find(recorded, "kubernetes:core/v1:ConfigMapPatch", "gpu-network-policy").inputs;
     await expect(validateKubernetesObject("v1", "ConfigMap", patch)).resolves.toBeUndefined();
   });
@@ -255,7 +256,7 @@ describe("network", () => {
 });
 
 describe("GPU node pools", () => {
-  it("declares one karpenter.sh/v1 NodePool per pool on Auto Mode's default NodeClass, with taint, label, limit and consolidation", async () => {
+  it("declares one karpenter.sh/v1 NodePool per pool on the pool's own NodeClass, with taint, label, limit and consolidation", async () => {
     const { recorded } = await build();
     const pool = find(recorded, "kubernetes:karpenter.sh/v1:NodePool", "gpu-pool-l40s").inputs;
     expect(pool).toEqual({
@@ -266,7 +267,7 @@ describe("GPU node pools", () => {
         template: {
           metadata: { labels: { "gpu-inference/pool": "l40s" } },
           spec: {
-            nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" },
+            nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "gpu-l40s" },
             requirements: [
               { key: "node.kubernetes.io/instance-type", operator: "In", values: ["g6e.xlarge", "g6e.2xlarge"] },
               { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
@@ -306,6 +307,8 @@ describe("GPU node pools", () => {
         gpuLimit: 8,
         capacityType: "on-demand",
         instanceTypes: ["g6e.xlarge", "g6e.2xlarge"],
+        nodeClassName: "gpu-l40s",
+        podEphemeralStorageCapacityGiB: 22,
       },
       "l4-spot": {
         name: "l4-spot",
@@ -314,6 +317,8 @@ describe("GPU node pools", () => {
         gpuLimit: 4,
         capacityType: "spot",
         instanceTypes: ["g6.xlarge"],
+        nodeClassName: "gpu-l4-spot",
+        podEphemeralStorageCapacityGiB: 22,
       },
       "a10g-reserved": {
         name: "a10g-reserved",
@@ -322,6 +327,8 @@ describe("GPU node pools", () => {
         gpuLimit: 2,
         capacityType: "reserved",
         instanceTypes: ["g5.xlarge"],
+        nodeClassName: "gpu-a10g-reserved",
+        podEphemeralStorageCapacityGiB: 22,
       },
     });
   });
@@ -453,6 +460,10 @@ describe("defaults", () => {
       prometheusRetention: "15d",
       prometheusStorageGiB: 50,
       weightsNoncurrentVersionDays: 30,
+      podEphemeralStorageGiB: 0,
+      nodeTags: {},
+      nodeDiskIops: 4000,
+      nodeDiskThroughputMiBps: 1000,
     });
     const eks = find(recorded, "aws:eks/cluster:Cluster", "gpu-eks").inputs;
     expect(GPU_CLUSTER_DEFAULTS.kubernetesVersion(new Date("2026-12-02T00:00:00Z"))).toBe("1.35");
@@ -472,6 +483,10 @@ describe("defaults", () => {
     // disruptionBudgetNodes "10%"; maintenanceWindow Sundays 02:00-06:00 UTC (test/components/node-disruption.test.ts)
     expect(pool.spec.disruption).toEqual({ consolidationPolicy: "WhenEmpty", consolidateAfter: "600s", budgets: [{ nodes: "10%" }, { nodes: "0", schedule: "0 6 * * 0", duration: "164h", reasons: ["Drifted", "Underutilized"] }] });
     expect(pool.spec.template.spec.expireAfter).toBe("336h");
+    const nodeClass = find(recorded, "kubernetes:eks.amazonaws.com/v1:NodeClass", "gpu-nodeclass-p").inputs.spec as Record<string, unknown>;
+    expect(nodeClass.ephemeralStorage).toEqual({ size: "80Gi", iops: 4000, throughput: 1000 }); // podEphemeralStorageGiB 0, nodeDiskIops, nodeDiskThroughputMiBps
+    expect(nodeClass.tags).toBeUndefined(); // nodeTags {}
+    expect(count(recorded, "aws:iam/rolePolicy:RolePolicy")).toBe(2); // no tag permissions without nodeTags
     const prometheusSpec = (find(recorded, "kubernetes:helm.sh/v3:Release", "gpu-prometheus").inputs.values as {
       prometheus: { prometheusSpec: { retention: string; storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: string } } } } } } };
     }).prometheus.prometheusSpec;

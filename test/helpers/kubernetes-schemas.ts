@@ -1,8 +1,11 @@
 /**
  * Validate a Kubernetes object against the real API schemas shipped by `kubernetes-models`
  * and its CRD packages (KEDA, Karpenter, prometheus-operator, Envoy Gateway, Gateway API); Envoy
- * AI Gateway objects against the zod schemas written from its CRDs (components/internal/router-crds.ts).
+ * AI Gateway objects against the zod schemas written from its CRDs (components/internal/router-crds.ts);
+ * EKS Auto Mode NodeClasses against the zod schema written from AWS's NodeClass specification
+ * (components/internal/node-class.ts).
  */
+import { nodeClassProblems } from "../../components/internal/node-class";
 import { aiGatewayProblems } from "../../components/internal/router-crds";
 import type { RecordedResource } from "./pulumi-mocks";
 
@@ -40,6 +43,12 @@ export async function validateKubernetesObject(apiVersion: string, kind: string,
   // Envoy AI Gateway's CRDs have no npm schema package: the zod schemas written from its v1.1.0 CRDs.
   if (apiVersion.startsWith("aigateway.envoyproxy.io/")) {
     const problems = aiGatewayProblems({ ...object, apiVersion, kind } as Parameters<typeof aiGatewayProblems>[0]);
+    if (problems.length > 0) throw new Error(problems.join("; "));
+    return;
+  }
+  // EKS Auto Mode's CRDs are not published: kubernetes-models has no eks.amazonaws.com package.
+  if (apiVersion.startsWith("eks.amazonaws.com/")) {
+    const problems = nodeClassProblems({ ...object, apiVersion, kind });
     if (problems.length > 0) throw new Error(problems.join("; "));
     return;
   }

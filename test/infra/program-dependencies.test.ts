@@ -113,6 +113,23 @@ describe("the dev program's dependency graph", () => {
     expect(reaches(keda, association)).toBe(true);
   });
 
+  it("creates each NodePool after the NodeClass it names, and each tagged NodeClass after the cluster role may tag what Auto Mode launches", () => {
+    const nodePools = recorded.filter((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool");
+    expect(nodePools.length).toBeGreaterThan(0);
+    const tagPolicy = (r: RecordedResource) => r.type === "aws:iam/rolePolicy:RolePolicy" && String(r.inputs.policy).includes("eks:kubernetes-node-class-name");
+    const problems = nodePools.flatMap((pool) => {
+      const ref = (pool.inputs.spec as { template: { spec: { nodeClassRef: { name: string } } } }).template.spec.nodeClassRef.name;
+      const named = (r: RecordedResource) => r.type === "kubernetes:eks.amazonaws.com/v1:NodeClass" && (r.inputs.metadata as { name: string }).name === ref;
+      const nodeClass = recorded.find(named);
+      if (nodeClass === undefined) return [`${describeResource(pool)} names NodeClass ${ref}, which the stack does not create`];
+      return [
+        ...(reaches(pool, named) ? [] : [`${describeResource(pool)} does not wait for NodeClass ${ref}`]),
+        ...(reaches(nodeClass, tagPolicy) ? [] : [`${describeResource(nodeClass)} does not wait for the cluster role's tag permissions`]),
+      ];
+    });
+    expect(problems).toEqual([]);
+  });
+
   it("creates the cluster only after its role may use the secrets key", () => {
     const cluster = recorded.find(isAutoModeCluster)!;
     const keyPolicy = (r: RecordedResource) => r.type === "aws:iam/rolePolicy:RolePolicy" && String(r.inputs.policy).includes("kms:Encrypt");

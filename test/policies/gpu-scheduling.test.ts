@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { gpuScheduling } from "../../policies/rules/gpu-scheduling";
 import { compliantStack, inputsOf, setPath, without } from "../fixtures/resources/compliant-stack";
-import { evaluate, violated } from "./helpers";
+import { UNKNOWN } from "../../infra/policy/analyzer";
+import { evaluate, unverified, violated } from "./helpers";
 import { describePolicyCases } from "./policy-cases";
 
 describePolicyCases(gpuScheduling);
@@ -55,5 +56,23 @@ describe("gpu-scheduling", () => {
       setPath(r.inputs, [...podSpec, "nodeSelector"], { "karpenter.sh/nodepool": "gpu" });
     }
     expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+  });
+
+  it("sizes the fix: the violation names the node disk that would hold the request", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, DEPLOYMENT, "chat"), [...container, "resources", "requests", "ephemeral-storage"], "228Gi");
+    const result = evaluate(gpuScheduling, stack);
+    expect(violated(result)).toEqual(["gpu-scheduling/node-disk"]);
+    expect(result.findings[0]?.message).toMatch(/requests 228 GiB of ephemeral storage.*\(120 GiB\), which leaves a pod 56 GiB.*at least 330Gi/);
+    setPath(inputsOf(stack, "kubernetes:eks.amazonaws.com/v1:NodeClass", "gpu-eks-nodeclass-l40s"), ["spec", "ephemeralStorage", "size"], "330Gi");
+    expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+  });
+
+  it("cannot verify a node disk whose size is unknown at preview, and does not refuse it", () => {
+    const stack = compliantStack();
+    setPath(inputsOf(stack, "kubernetes:eks.amazonaws.com/v1:NodeClass", "gpu-eks-nodeclass-l40s"), ["spec", "ephemeralStorage", "size"], UNKNOWN);
+    const result = evaluate(gpuScheduling, stack);
+    expect(violated(result)).toEqual([]);
+    expect(unverified(result)).toEqual(["gpu-scheduling/node-disk"]);
   });
 });

@@ -81,7 +81,7 @@ describe("unknown values at preview", () => {
       expect(violated(result)).toEqual([]);
       const onChat = result.findings.filter((f) => f.urn.endsWith("Deployment::chat"));
       expect(new Set(onChat.map((f) => f.check))).toEqual(
-        new Set(["gpu-limits", "gpu-toleration", "pool-selector", "shared-memory", "tensor-parallel", "gpu-less-sidecar", "startup-probe", "disruption-budget"].map((c) => `gpu-scheduling/${c}`)),
+        new Set(["gpu-limits", "gpu-toleration", "pool-selector", "shared-memory", "tensor-parallel", "gpu-less-sidecar", "startup-probe", "disruption-budget", "node-disk"].map((c) => `gpu-scheduling/${c}`)),
       );
       expect(onChat.every((f) => f.kind === "unverified" && f.message.includes("`spec.template`"))).toBe(true);
       // The gate does not skip it either.

@@ -3,6 +3,7 @@
  * counts, label selection, and the resources related to a workload (its ScaledObject, HPA,
  * PodDisruptionBudget, namespace, quota, node pool).
  */
+import { BUILT_IN_NODE_CLASS, NODE_CLASS_TYPE } from "../../node-class";
 import { describe, namespaceOf, objectName, type ResourceView, type StackView } from "./stack";
 import { asArray, asCount, asRecord, asString, at, entryOf, isRecord, known, stringMap, Unknown, UnknownRead, type Plain, type PlainRecord } from "./values";
 
@@ -19,6 +20,7 @@ export const TYPES = {
   scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
   scaledJob: "kubernetes:keda.sh/v1alpha1:ScaledJob",
   nodePool: "kubernetes:karpenter.sh/v1:NodePool",
+  nodeClass: NODE_CLASS_TYPE,
   eksCluster: "aws:eks/cluster:Cluster",
 } as const;
 
@@ -186,6 +188,25 @@ function poolFromAffinity(workload: Workload): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The NodeClass a NodePool launches its nodes with. */
+export interface PoolNodeClass {
+  /** `spec.template.spec.nodeClassRef.name`. */
+  readonly name: string;
+  /** Auto Mode's built-in `default` NodeClass (80 GiB disk, no custom tags). */
+  readonly builtIn: boolean;
+  /** The stack's NodeClass of that name; undefined when the stack declares none. */
+  readonly resource: ResourceView | undefined;
+}
+
+/** The NodeClass a NodePool names; throws `UnknownRead` when the reference, or a candidate NodeClass's name it depends on, is unknown. */
+export function nodeClassOf(view: StackView, pool: ResourceView): PoolNodeClass {
+  const name = asString(at(pool.props, "spec", "template", "spec", "nodeClassRef", "name")) ?? "";
+  const declared = view.ofType(TYPES.nodeClass);
+  const resource = declared.find((candidate) => objectName(candidate) === name);
+  if (resource === undefined) for (const candidate of declared) known(objectName(candidate) ?? "");
+  return { name, builtIn: name === BUILT_IN_NODE_CLASS && resource === undefined, resource };
 }
 
 /** Same namespace; throws `UnknownRead` when either is unknown. */
