@@ -124,6 +124,8 @@ export function planCommand(): Command {
                   policyConfig: c.policyConfig,
                   stack: c.stack,
                   dryRun: true,
+                  // The project's pack has stack policies only: per-resource Analyze calls answer nothing.
+                  analyzeEachResource: false,
                 });
                 c.analysis = timedRun(open, result, started);
               },

@@ -26,6 +26,7 @@ import {
 import { toAnalyzerResources, type RegisteredResource } from "../../infra/policy/resources";
 import { eksVersionSupport } from "../../policies/eks-versions";
 import { RULES } from "../../policies/rules/all";
+import { toPolicy } from "../../policies/rules/internal/rule";
 import { routedStack } from "../fixtures/resources/router-stack";
 import { compliantStack, inputsOf, SECRET_TOKEN, setPath, STACK, without } from "../fixtures/resources/compliant-stack";
 import { replaced, valuePaths } from "../fixtures/resources/mutations";
@@ -207,6 +208,20 @@ describe("the dev stack's program under mocks", () => {
     expect(resources.filter((r) => r.parent !== undefined).length).toBeGreaterThan(resources.length / 2);
     expect(resources.some((r) => r.provider?.type === "pulumi:providers:aws")).toBe(true);
     expect(JSON.stringify(resources)).toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+  });
+
+  it("answers the same without per-resource Analyze calls (as npm run plan sends it): every policy of the pack is a stack policy", async () => {
+    for (const rule of RULES) {
+      const policy = toPolicy(rule) as { validateStack?: unknown; validateResource?: unknown };
+      expect(policy.validateResource, rule.name).toBeUndefined();
+      expect(typeof policy.validateStack, rule.name).toBe("function");
+    }
+    for (const policyConfig of [DEV, PROD]) {
+      const each = await session.analyze({ stack: "dev", resources, policyConfig });
+      const once = await session.analyze({ stack: "dev", resources, policyConfig, analyzeEachResource: false });
+      expect(once.diagnostics).toEqual(each.diagnostics);
+      expect(once.notApplicable).toEqual(each.notApplicable);
+    }
   });
 
   it("passes dev.json with nothing mandatory, and prod.json's non-economic policies with nothing but preview advisories", async () => {
