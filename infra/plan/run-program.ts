@@ -29,17 +29,48 @@ export function engineConfigOf(stackFile: string): { config: Record<string, unkn
 }
 
 /**
+ * Run `body` with no stack traces built: `Error.stackTraceLimit` 0, and `Resource.callsites`
+ * (which the SDK calls for every resource, at unlimited depth, to send the engine the declaring
+ * source position) answering no frames. The SDK also captures a stack for every promise it
+ * creates. The mock engine ignores all of it; at 50 workloads building it costs ~1.5 s of CPU
+ * (measured, program run 5.5–6.0 s → 4.1 s). Both are restored afterwards, also on failure.
+ */
+export async function withoutStackTraces<T>(body: () => Promise<T>): Promise<T> {
+  const limit = Error.stackTraceLimit;
+  const callsites = Object.getOwnPropertyDescriptor(pulumi.Resource, "callsites") as PropertyDescriptor;
+  Error.stackTraceLimit = 0;
+  Object.defineProperty(pulumi.Resource, "callsites", { ...callsites, value: () => [] });
+  try {
+    return await body();
+  } finally {
+    Error.stackTraceLimit = limit;
+    Object.defineProperty(pulumi.Resource, "callsites", callsites);
+  }
+}
+
+export interface RunProgramOptions {
+  /** The program's module, without extension. @default - `infra/index` beside this file */
+  readonly programModule?: string;
+  /** Build stack traces while the program runs (for DEBUG=1: an error's stack). @default false */
+  readonly stackTraces?: boolean;
+}
+
+/**
  * Register the program's resources for `stack` and return them. Runs the program module once:
  * call it once per process (Pulumi's runtime state is global).
  */
-export async function runProgramOffline(stack: string, stackFile: string, programModule = path.resolve(__dirname, "..", "index")): Promise<RecordedResource[]> {
+export async function runProgramOffline(stack: string, stackFile: string, options: RunProgramOptions = {}): Promise<RecordedResource[]> {
+  const programModule = options.programModule ?? path.resolve(__dirname, "..", "index");
   const { config, secretKeys } = engineConfigOf(stackFile);
   const recorded = installMockEngine({ config, secretKeys, stack, preview: true });
   // The transpiled CLI (bin/gpu-inference.js) runs `.js`; tests and tsx run the `.ts` source. A
   // native import() needs the file's extension.
   const file = [".js", ".ts"].map((ext) => `${programModule}${ext}`).find((candidate) => fs.existsSync(candidate)) ?? programModule;
-  await import(file);
-  // Wait for every outstanding registration and apply.
-  await pulumi.runtime.disconnect();
-  return recorded;
+  const run = async () => {
+    await import(file);
+    // Wait for every outstanding registration and apply.
+    await pulumi.runtime.disconnect();
+    return recorded;
+  };
+  return options.stackTraces === true ? run() : withoutStackTraces(run);
 }

@@ -1,0 +1,24 @@
+/** The offline program run builds no stack traces the mock engine would ignore, and leaves the process as it found it. */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { withoutStackTraces } from "../../infra/plan/run-program";
+
+describe("withoutStackTraces", () => {
+  it("builds no error stacks and no resource source positions inside, and restores both after", async () => {
+    const limit = Error.stackTraceLimit;
+    const callsites = pulumi.Resource.callsites;
+    const inside = await withoutStackTraces(async () => ({ stack: new Error("x").stack, frames: pulumi.Resource.callsites() }));
+    expect(inside.stack).toBe("Error: x");
+    expect(inside.frames).toEqual([]);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(pulumi.Resource.callsites).toBe(callsites);
+    expect(pulumi.Resource.callsites().length).toBeGreaterThan(0);
+  });
+
+  it("restores them when the program fails", async () => {
+    const limit = Error.stackTraceLimit;
+    await expect(withoutStackTraces(() => Promise.reject(new Error("program failed")))).rejects.toThrow("program failed");
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(pulumi.Resource.callsites().length).toBeGreaterThan(0);
+  });
+});
