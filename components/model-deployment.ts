@@ -67,6 +67,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
   public readonly endpoint?: pulumi.Output<string>;
   /** Batch tiers: the SQS queue URL jobs are submitted to. */
   public readonly queueUrl?: pulumi.Output<string>;
+  /** vLLM's `--served-model-name` on either tier: the `model_name` label of the engine's metrics, which the live rules select. */
+  public readonly servedModelName: string;
 
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     const { tenant: _tenant, serving: _serving, ...profile } = args.workload;
@@ -111,6 +113,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
         child,
       );
       this.endpoint = this.server.endpoint;
+      this.servedModelName = this.server.scaleTarget.servedModelName;
     } else {
       if (args.cluster === undefined || args.tenant.queueNamePrefix === undefined) throw new Error("unreachable: checked before registering");
       this.batchQueue = new BatchQueue(
@@ -125,6 +128,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
           tier: "batch",
           queue: this.batchQueue.target,
           ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
+          ...(args.podMonitorLabels !== undefined ? { podMonitorLabels: args.podMonitorLabels } : {}),
           job: {
             namespace: args.tenant.namespace,
             plan: this.plan,
@@ -137,6 +141,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
         child,
       );
       this.queueUrl = this.batchQueue.target.queueUrl;
+      this.servedModelName = engine.servedModelName;
     }
     this.registerOutputs({ server: this.server, batchQueue: this.batchQueue, autoscaler: this.autoscaler, endpoint: this.endpoint, queueUrl: this.queueUrl });
   }

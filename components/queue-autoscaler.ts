@@ -5,7 +5,8 @@
  *   vLLM's waiting-requests gauge for this namespace and served model. Every KEDA default that
  *   matters is set explicitly (KEDA would default min to 0, max to 100, and read "no data" as 0).
  * - batch: a ScaledJob on the SQS queue's depth (KEDA's own AWS identity through a TriggerAuthentication),
- *   scaling to zero; each Job runs the batch worker around vLLM's offline batch runner.
+ *   scaling to zero; each Job runs the batch worker around vLLM's offline batch runner, whose metrics
+ *   a PodMonitor scrapes from the job pods (the interactive tier's PodMonitor is the VllmServer's).
  *
  * Replica bounds, queue target and cooldown come from the ServingPlan the cost model simulates.
  */
@@ -16,8 +17,9 @@ import type { WorkloadProfile } from "../policies/economics/schema";
 import type { BatchQueueTarget } from "./batch-queue";
 import type { CrdSources } from "./internal/cluster-contract";
 import { BATCH_WORKER_DIR, BATCH_WORKER_FILE, BATCH_WORKER_PY } from "./internal/batch-worker";
-import { queueDepthQuery } from "./internal/promql";
-import { renderRunBatchEngineArgs, VLLM_IMAGE, type VllmEngineOptions } from "./internal/vllm-flags";
+import { podMetricsEndpoint } from "./internal/pod-monitor";
+import { ENGINE_SCRAPE_JOB, queueDepthQuery } from "./internal/promql";
+import { renderRunBatchArgs, RUN_BATCH_METRICS_PORT, VLLM_IMAGE, type VllmEngineOptions } from "./internal/vllm-flags";
 import {
   CONTAINER_SECURITY_CONTEXT,
   hfTokenSecret,
@@ -30,6 +32,9 @@ import {
 } from "./internal/vllm-pod";
 import { BATCH_IDLE_SECONDS_ENV } from "../policies/contract";
 import { workloadAnnotations, type QueueScaleTarget } from "./vllm-server";
+
+/** Name of the batch pod's metrics port, which the batch PodMonitor scrapes. */
+export const BATCH_METRICS_PORT_NAME = "metrics";
 
 export const QUEUE_AUTOSCALER_DEFAULTS = {
   interactive: {
@@ -49,6 +54,9 @@ export const QUEUE_AUTOSCALER_DEFAULTS = {
     jobTimeoutSeconds: 6 * 3600,
     successfulJobsHistoryLimit: 5,
     failedJobsHistoryLimit: 10,
+    /** The interactive engine's scrape interval (`VLLM_SERVER_DEFAULTS.scrapeInterval`). */
+    scrapeInterval: "15s",
+    podMonitorLabels: {} as Readonly<Record<string, string>>,
   },
 } as const;
 
@@ -106,6 +114,12 @@ export interface BatchAutoscalerArgs extends AutoscalerCommonArgs {
   readonly successfulJobsHistoryLimit?: number;
   /** Failed Jobs kept (maps to `spec.failedJobsHistoryLimit`). @default 10 */
   readonly failedJobsHistoryLimit?: number;
+  /** Interval Prometheus scrapes the job pods' metrics port at (maps to `PodMonitor.spec.podMetricsEndpoints[0].interval`). @default "15s" */
+  readonly scrapeInterval?: string;
+  /** Labels the Prometheus' `podMonitorSelector` matches (maps to the PodMonitor's `metadata.labels`). @default {} */
+  readonly podMonitorLabels?: Readonly<Record<string, string>>;
+  /** What installs the KEDA and prometheus-operator CRDs (`GpuCluster.crdSources`); the KEDA objects wait for `keda`, the PodMonitor for `prometheusOperator`. @default - none: both are installed outside this stack */
+  readonly crdSources?: Pick<CrdSources, "keda" | "prometheusOperator">;
 }
 
 export type QueueAutoscalerArgs = InteractiveAutoscalerArgs | BatchAutoscalerArgs;
@@ -115,6 +129,8 @@ export class QueueAutoscaler extends pulumi.ComponentResource {
   public readonly scaledObject?: k8s.apiextensions.CustomResource;
   /** The batch tier's ScaledJob. */
   public readonly scaledJob?: k8s.apiextensions.CustomResource;
+  /** The batch tier's PodMonitor on the job pods' metrics port (the interactive tier's is the VllmServer's). */
+  public readonly podMonitor?: k8s.apiextensions.CustomResource;
   /** The PromQL the ScaledObject runs (interactive only). */
   public readonly query?: pulumi.Output<string>;
 
@@ -128,9 +144,11 @@ export class QueueAutoscaler extends pulumi.ComponentResource {
       this.scaledObject = built.scaledObject;
       this.query = built.query;
     } else {
-      this.scaledJob = batch(name, args, this);
+      const built = batch(name, args, this);
+      this.scaledJob = built.scaledJob;
+      this.podMonitor = built.podMonitor;
     }
-    this.registerOutputs({ scaledObject: this.scaledObject, scaledJob: this.scaledJob, query: this.query });
+    this.registerOutputs({ scaledObject: this.scaledObject, scaledJob: this.scaledJob, podMonitor: this.podMonitor, query: this.query });
   }
 }
 
@@ -236,13 +254,13 @@ function checkBatch(name: string, args: BatchAutoscalerArgs): void {
 
 }
 
-function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource): k8s.apiextensions.CustomResource {
+function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource): { scaledJob: k8s.apiextensions.CustomResource; podMonitor: k8s.apiextensions.CustomResource } {
   const d = QUEUE_AUTOSCALER_DEFAULTS.batch;
   const { plan, namespace, engine, pod, profile } = args.job;
   const jobTimeoutSeconds = args.jobTimeoutSeconds ?? d.jobTimeoutSeconds;
   // The queue counts batch files; the plan says how many waiting files warrant one more Job.
   const filesPerJob = plan.batch?.filesPerJob ?? 1;
-  const labels = { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "batch", "app.kubernetes.io/part-of": "gpu-inference", "gpu-inference.dev/workload": plan.workload };
+  const labels = { "app.kubernetes.io/name": "vllm", ...batchPodSelector(name), "app.kubernetes.io/part-of": "gpu-inference", "gpu-inference.dev/workload": plan.workload };
   const child = { parent };
   const customResource = { parent, dependsOn: kedaCrds(args) };
   const q = args.queue;
@@ -270,7 +288,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
     customResource,
   );
 
-  return new k8s.apiextensions.CustomResource(
+  const scaledJob = new k8s.apiextensions.CustomResource(
     `${name}-scaler`,
     {
       apiVersion: "keda.sh/v1alpha1",
@@ -294,6 +312,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
           backoffLimit: 0,
           activeDeadlineSeconds: jobTimeoutSeconds,
           template: {
+            // KEDA adds `scaledjob.keda.sh/name` and the Job controller `job-name`; these stay as written.
             metadata: { labels },
             spec: {
               restartPolicy: "Never",
@@ -306,7 +325,9 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
                 {
                   name: "vllm",
                   image: VLLM_IMAGE,
-                  command: ["python3", `${BATCH_WORKER_DIR}/${BATCH_WORKER_FILE}`, "--", ...renderRunBatchEngineArgs(engine)],
+                  command: ["python3", `${BATCH_WORKER_DIR}/${BATCH_WORKER_FILE}`, "--", ...renderRunBatchArgs(engine, RUN_BATCH_METRICS_PORT)],
+                  // The runner's Prometheus server (one process per file: it is down between files, and its counters restart).
+                  ports: [{ name: BATCH_METRICS_PORT_NAME, containerPort: RUN_BATCH_METRICS_PORT, protocol: "TCP" }],
                   env: [
                     ...vllmEnv(secret?.metadata.name),
                     { name: "AWS_REGION", value: q.region },
@@ -344,4 +365,27 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
     },
     customResource,
   );
+
+  // Only this workload's job pods carry both labels (the ServiceAccount and ConfigMap are no pods; other
+  // workloads differ in `instance`, interactive engines in `component`). Same endpoint and `job` as the
+  // interactive engine's PodMonitor, so the live rules select batch series the same way.
+  const podMonitor = new k8s.apiextensions.CustomResource(
+    `${name}-metrics`,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: { name: `${name}-metrics`, namespace, labels: { ...labels, ...(args.podMonitorLabels ?? d.podMonitorLabels) } },
+      spec: {
+        selector: { matchLabels: batchPodSelector(name) },
+        podMetricsEndpoints: [podMetricsEndpoint(BATCH_METRICS_PORT_NAME, ENGINE_SCRAPE_JOB, args.scrapeInterval ?? d.scrapeInterval)],
+      },
+    },
+    { parent, dependsOn: args.crdSources !== undefined ? [args.crdSources.prometheusOperator] : [] },
+  );
+  return { scaledJob, podMonitor };
+}
+
+/** Labels that select one batch workload's job pods (a subset of the pod template's labels). */
+export function batchPodSelector(name: string): Record<string, string> {
+  return { "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "batch" };
 }

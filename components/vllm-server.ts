@@ -12,6 +12,7 @@ import type { ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
 import { COLD_START_ANNOTATION, GUARD_SCRAPE_JOB, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
 import type { CrdSources } from "./internal/cluster-contract";
+import { podMetricsEndpoint } from "./internal/pod-monitor";
 import { ENGINE_SCRAPE_JOB } from "./internal/promql";
 import type { AdmissionLimit } from "./internal/router-admission";
 import { GUARD_PORT, GUARD_PORT_NAME, guardConfigMapData, guardContainer } from "./internal/router-guard-sidecar";
@@ -311,18 +312,8 @@ export class VllmServer extends pulumi.ComponentResource {
       child,
     );
 
-    // One scrape endpoint per port; a `namespace` label the target exposes itself is kept as `exported_namespace`, never trusted.
-    const scrapeEndpoint = (port: string, job: string) => ({
-      port,
-      path: "/metrics",
-      interval: args.scrapeInterval ?? d.scrapeInterval,
-      honorLabels: false,
-      relabelings: [
-        { action: "replace", sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace" },
-        { action: "replace", sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" },
-        { action: "replace", targetLabel: "job", replacement: job },
-      ],
-    });
+    // One scrape endpoint per port.
+    const scrapeEndpoint = (port: string, job: string) => podMetricsEndpoint(port, job, args.scrapeInterval ?? d.scrapeInterval);
     this.podMonitor = new k8s.apiextensions.CustomResource(
       `${name}-metrics`,
       {

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { economicsConfigSchema, type EconomicsConfig } from "../policies/economics/schema";
-import { MIN_WAIVER_REASON_LENGTH } from "../policies/contract";
+import { gateToday, waiverProblem, waiverSchema, type Waiver } from "../policies/waivers";
 import { CONFIG_NAMESPACE, formatKeyPath, namespaceValues, StackConfigError, type StackConfig } from "./config";
 
 /** Where the policy config keeps the economics. */
@@ -25,8 +25,8 @@ export interface EconomicsSource {
   readonly file: string | null;
   /** Things the user should know (no policy config). */
   readonly warnings: readonly string[];
-  /** Workloads under a valid waiver in the policy config (a reason, not expired): the stack-level check leaves them out, as the gate does. */
-  readonly waivedWorkloads: readonly string[];
+  /** The policy config's waivers that hold today (a reason, not expired): the stack-level check leaves out a workload one covers at its evaluated share, as the gate does. */
+  readonly waivers: readonly Waiver[];
 }
 
 export interface EconomicsSourceOptions {
@@ -75,7 +75,7 @@ export function resolveEconomics(config: StackConfig, stackFile: string, options
       economics: config.economics,
       file: null,
       warnings: [`no policy config ${shownPolicy}: economics from ${shownStack} or the defaults; the gate in \`pulumi preview\` will use the pack's defaults instead`],
-      waivedWorkloads: [],
+      waivers: [],
     };
   }
   let raw: unknown;
@@ -110,17 +110,16 @@ export function resolveEconomics(config: StackConfig, stackFile: string, options
     }
   }
   if (problems.length > 0) throw new StackConfigError(shownStack, problems);
-  return { economics, file: shownPolicy, warnings: [], waivedWorkloads: validWaivers(section) };
+  return { economics, file: shownPolicy, warnings: [], waivers: validWaivers(section) };
 }
 
-/** Names of the workloads the policy config waives today: a reason of 20+ characters and an expiry not yet past (the gate's rule). */
-function validWaivers(section: unknown): string[] {
+/** The waivers the policy config grants today (the gate's rule; the gate itself reports the malformed and expired ones). */
+function validWaivers(section: unknown): Waiver[] {
   const waivers = isRecord(section) && Array.isArray(section.waivers) ? section.waivers : [];
-  const today = isRecord(section) && typeof section.today === "string" ? section.today : new Date().toISOString().slice(0, 10);
+  const today = gateToday(isRecord(section) && typeof section.today === "string" ? section.today : undefined);
   return waivers.flatMap((w: unknown) => {
-    if (!isRecord(w) || typeof w.workload !== "string" || typeof w.expires !== "string") return [];
-    const reasonOk = typeof w.reason === "string" && w.reason.trim().length >= MIN_WAIVER_REASON_LENGTH;
-    return reasonOk && w.expires >= today ? [w.workload] : [];
+    const parsed = waiverSchema.safeParse(w);
+    return parsed.success && waiverProblem(parsed.data, today) === undefined ? [parsed.data] : [];
   });
 }
 

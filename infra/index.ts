@@ -153,7 +153,7 @@ const router = new InferenceRouter(
 const live = liveTargets(
   gateConfig,
   stackEvaluation,
-  Object.fromEntries(deployments.filter((d) => d.server !== undefined).map((d) => [d.plan.workload, d.server!.scaleTarget.servedModelName])),
+  Object.fromEntries(deployments.map((d) => [d.plan.workload, d.servedModelName])),
 );
 new LiveEconomics(config.cluster.name, { stack: pulumi.getStack(), ...live, crdSources: cluster.crdSources }, { providers: { kubernetes: cluster.kubernetesProvider } });
 

@@ -7,6 +7,7 @@ import { catalogAsOf } from "../policies/economics/catalog";
 import { cheapestFeasibleShape, type GpuShape } from "../policies/economics/cheapest-shape";
 import { evaluateWorkloads, stackCheck, workloadWeightGiB, type StackCheck, type StackTotals, type WorkloadEvaluation } from "../policies/economics/evaluate";
 import type { StackContext, WorkloadFacts } from "../policies/economics/types";
+import { waiverCovers, type Waiver } from "../policies/waivers";
 import { CONFIG_NAMESPACE, StackConfigError, type StackConfig, type WorkloadConfig } from "./config";
 import type { EconomicsSource } from "./economics-source";
 import { servingPlan } from "./serving-plan";
@@ -80,8 +81,14 @@ export function evaluateStack(config: StackConfig, stack: string, options: Evalu
     warnings: options.economicsSource?.warnings ?? [],
     workloads,
     totals: economics.totals,
-    stackCheck: stackCheck(economics.workloads, economics.totals.fixedMonthlyUsd, new Set(options.economicsSource?.waivedWorkloads ?? [])),
+    stackCheck: stackCheck(economics.workloads, economics.totals.fixedMonthlyUsd, waivedAtTheirShare(economics.workloads, options.economicsSource?.waivers ?? [])),
   };
+}
+
+/** Workloads a waiver covers at the share they are evaluated at (a 10 % pilot's waiver does not cover 60 %), as the gate decides. */
+function waivedAtTheirShare(workloads: readonly WorkloadEvaluation[], waivers: readonly Waiver[]): Set<string> {
+  const byWorkload = new Map(waivers.map((w) => [w.workload, w]));
+  return new Set(workloads.filter((e) => { const w = byWorkload.get(e.name); return w !== undefined && waiverCovers(w, e.targetOwnedShare); }).map((e) => e.name));
 }
 
 /** An interactive queue target the autoscaler can never reach is a config error: name the key and the number that would work. */

@@ -10,7 +10,9 @@
  * the message to reappear when its visibility lapses; after the queue's `maxReceiveCount` receives
  * it moves to the dead-letter queue. Nothing is lost. The runner loads the model once per file, so
  * big files (up to OpenAI's 50,000 requests) keep that reload small next to the work; the cost
- * model charges it per `requestsPerBatchFile`.
+ * model charges it per `requestsPerBatchFile`. Every run gets the same runner args, `--enable-metrics`
+ * among them, so each file's runner serves vLLM's metrics on the pod's metrics port while it runs
+ * (nothing between files, and counters from 0 in each run: the live rules use rate()).
  *
  * Message body (JSON): `{"input": "s3://bucket/<inputPrefix>/x.jsonl", "output": "s3://bucket/<outputPrefix>/x.jsonl"}`;
  * both must lie under the prefixes the job's IAM role is scoped to.

@@ -71,14 +71,14 @@ export function liveDashboard(stack: string, uid: string): Dashboard {
       { expr: sel(S.ownedCostUsdPerHour), legend: "owned $/h" },
       { expr: sel(S.apiCostUsdPerHour), legend: "API $/h for the same tokens" },
     ], { x: 0, y: 0 }),
-    panel(2, "Utilization: measured vs break-even", "Tokens served ÷ (GPUs billed in whole nodes ÷ GPUs per replica × K), the cost model's definition, against the break-even and the gate's required utilization.", "percentunit", [
+    panel(2, "Utilization: measured vs break-even", "Tokens served ÷ (GPUs billed in whole nodes ÷ GPUs per replica × K), the cost model's definition, against the break-even and the gate's required utilization. Batch tiers: the window counts job time spent loading models as billed, idle time (no jobs) as neither; no line when no job ran in the window.", "percentunit", [
       { expr: sel(S.utilization), legend: "measured (5m)" },
       { expr: sel(S.utilizationWindow), legend: "measured (alert window)" },
       { expr: sel(S.breakEvenUtilization), legend: "break-even" },
       { expr: sel(S.requiredUtilization), legend: "required by the gate" },
       { expr: sel(S.modeledUtilization), legend: "modeled" },
     ], { x: 12, y: 0 }),
-    panel(3, "Queue and replicas", "Waiting requests per replica against the autoscaler's target, and replicas against the maximum.", "short", [
+    panel(3, "Queue and replicas", "Waiting requests per replica against the autoscaler's target, and replicas against the maximum. Batch tiers: waiting requests are files in SQS × requests per file; replicas are active jobs, ready ones have their engine loaded (the rest load or reload the model between files, billed all the same); 0 between jobs.", "short", [
       { expr: sel(S.queuePerReplica), legend: "waiting per replica" },
       { expr: sel(S.targetQueuePerReplica), legend: "target per replica" },
       { expr: sel(S.replicas), legend: "replicas (pods)" },
@@ -86,7 +86,7 @@ export function liveDashboard(stack: string, uid: string): Dashboard {
       { expr: sel(S.gpusBilled), legend: "GPUs billed (whole nodes)" },
       { expr: sel(S.maxReplicas), legend: "max replicas" },
     ], { x: 0, y: 8 }),
-    panel(4, "Latency", "Time to first token and time per output token quantiles from vLLM's histograms.", "s", [...quantiles(S.ttftQuantile, "TTFT"), ...quantiles(S.tpotQuantile, "TPOT")], { x: 12, y: 8 }),
+    panel(4, "Latency", "Time to first token and time per output token quantiles from vLLM's histograms; interactive tiers only (batch tiers have no latency objective).", "s", [...quantiles(S.ttftQuantile, "TTFT"), ...quantiles(S.tpotQuantile, "TPOT")], { x: 12, y: 8 }),
     panel(5, "Owned share, spill and fallback", "Share of the workload's tokens served on owned GPUs against the rollout's target; shares of owned attempts that spilled (queue past the SLO) or failed over to the API.", "percentunit", [
       { expr: sel(S.ownedShare), legend: "owned share" },
       { expr: sel(S.targetOwnedShare), legend: "target owned share" },

@@ -7,7 +7,8 @@
  * Definitions follow the cost model (docs/cost-model.md): utilization u = W ÷ provisioned capacity,
  * measured as tokens served per second ÷ (GPUs billed ÷ GPUs per replica × K), where K is the
  * replica capacity the evaluation used and the GPUs billed are whole nodes: every GPU of each node
- * the workload's running pods occupy, shared by GPU requests when workloads share a node.
+ * the workload's pods occupy (running, or pending on the node while the image pulls), shared by GPU
+ * requests when workloads share a node.
  */
 import { GUARD_LABELS, GUARD_REQUESTS_METRIC, GUARD_SCRAPE_JOB, ROUTER_LABELS, ROUTER_TOKEN_USAGE_METRIC } from "../../policies/contract";
 import {
@@ -199,17 +200,22 @@ function podPattern(objectName: string): string {
   return `${objectName}-[a-z0-9]+-[a-z0-9]+`;
 }
 
-/** GPU requests of running pods, per node; `pods` narrows to some pods. */
-function runningGpuRequestsByNode(pods: Readonly<Record<string, string>>, regex: ReadonlySet<string>): string {
+/**
+ * GPU requests of the pods that hold a node, per node; `pods` narrows to some pods. A pod holds its node
+ * while Running and while Pending on it (pulling the multi-GB image): the instance is billed either way, as
+ * the cost model bills a replica from its scale-up. A Pending pod no node has taken has no `node` label, and
+ * drops out where the requests meet the nodes' capacity; finished pods hold nothing.
+ */
+function nodeHoldingGpuRequestsByNode(pods: Readonly<Record<string, string>>, regex: ReadonlySet<string>): string {
   const requests = selector(KUBE_STATE_METRICS.podResourceRequests, { resource: KSM_GPU_RESOURCE, ...pods }, regex);
-  const running = `(${selector(KUBE_STATE_METRICS.podPhase, { phase: "Running" })} == 1)`;
-  return `sum by (node) (${requests} * on (namespace, pod) group_left () ${running})`;
+  const holding = `(${selector(KUBE_STATE_METRICS.podPhase, { phase: "Pending|Running" }, new Set(["phase"]))} == 1)`;
+  return `sum by (node) (${requests} * on (namespace, pod) group_left () ${holding})`;
 }
 
 /** GPUs billed to one workload: per node, its share of the node's requested GPUs × the node's GPUs. */
 function gpusBilledExpr(w: LiveWorkloadTargets): string {
-  const mine = runningGpuRequestsByNode({ namespace: w.namespace, pod: podPattern(w.workloadObjectName) }, new Set(["pod"]));
-  const everyone = runningGpuRequestsByNode({}, new Set());
+  const mine = nodeHoldingGpuRequestsByNode({ namespace: w.namespace, pod: podPattern(w.workloadObjectName) }, new Set(["pod"]));
+  const everyone = nodeHoldingGpuRequestsByNode({}, new Set());
   const nodeGpus = `sum by (node) (${selector(KUBE_STATE_METRICS.nodeCapacity, { resource: KSM_GPU_RESOURCE })})`;
   return `sum(${mine} / on (node) ${everyone} * on (node) ${nodeGpus})`;
 }
@@ -247,16 +253,31 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
     // A ScaledJob's Jobs are `<name>-<suffix>`; each active Job is one replica.
     const jobs = selector(KUBE_STATE_METRICS.jobActive, { namespace: w.namespace, job_name: `${w.workloadObjectName}-[a-z0-9]+` }, new Set(["job_name"]));
     rules.push(record(S.replicas, `sum(${jobs}) or vector(0)`));
+    // Ready: job pods whose runner has its engine up (loaded, exporting); the rest are loading or reloading between files.
+    rules.push(record(S.replicasReady, `count(count by (pod) (${selector(VLLM_METRICS.kvCacheUsage, engine)})) or vector(0)`));
   }
 
-  // --- GPUs billed: whole nodes. Each node the workload's running pods occupy bills all its GPUs, split by
+  // Batch tiers scale to zero, load the model per job and reload it per file: between jobs no pod runs and no
+  // engine is scraped, and while a job loads its pod is billed but its runner exports no tokens yet. Their token,
+  // GPU and API-cost series therefore read 0 when nothing is there (`or vector(0)`), so every evaluation records
+  // a sample and the window averages below weigh idle and loading time as the cost model does: tokens served
+  // over the billed GPU-hours of the window, loading included. Interactive tiers always run (min ≥ 1).
+  const zeroWhenAbsent = (expr: string) => (w.tier === "batch" ? `(${expr}) or vector(0)` : expr);
+
+  // --- GPUs billed: whole nodes. Each node the workload's pods occupy bills all its GPUs, split by
   // GPU requests among the workloads that share it (the cost model bills a replica's whole node unless others share it).
-  rules.push(record(S.gpusBilled, gpusBilledExpr(w)));
+  rules.push(record(S.gpusBilled, zeroWhenAbsent(gpusBilledExpr(w))));
 
   // --- work and utilization, on the model's definition: served ÷ (billed GPUs ÷ GPUs per replica × K).
-  rules.push(record(S.tokensServed, `${rate(VLLM_METRICS.promptTokens, engine)} + ${rate(VLLM_METRICS.generationTokens, engine)}`));
+  // vLLM's token counters restart at 0 whenever an engine process starts: a restarted pod, and for batch tiers
+  // every file (the worker runs one runner process per file). Only rate() reads them, which counts a drop as a
+  // reset; never delta(), deriv() or differences of raw values.
+  rules.push(record(S.tokensServed, zeroWhenAbsent(`${rate(VLLM_METRICS.promptTokens, engine)} + ${rate(VLLM_METRICS.generationTokens, engine)}`)));
   const kPerGpu = num(w.replicaTokensPerSecond / w.gpusPerReplica);
   rules.push(record(S.utilization, `${recorded(S.tokensServed, w)} / (${recorded(S.gpusBilled, w)} > 0) / ${kPerGpu}`));
+  // Over the window: Σ tokens ÷ Σ billed GPUs over the same evaluations. A window with no billed GPU at all (a batch
+  // tier idle throughout: 0 tokens over 0 GPU-hours) has no utilization, so the break-even alert stays silent;
+  // billed GPUs with few or no tokens (jobs loading, failing, or starved) read low and alarm.
   rules.push(
     record(
       S.utilizationWindow,
@@ -293,7 +314,9 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
   rules.push(
     record(
       S.apiCostUsdPerHour,
-      `(${rate(VLLM_METRICS.promptTokens, engine)} - ${cached}) * ${perToken(price.input)} + ${cached} * ${perToken(price.cachedInput ?? price.input)} + ${rate(VLLM_METRICS.generationTokens, engine)} * ${perToken(price.output)}`,
+      zeroWhenAbsent(
+        `(${rate(VLLM_METRICS.promptTokens, engine)} - ${cached}) * ${perToken(price.input)} + ${cached} * ${perToken(price.cachedInput ?? price.input)} + ${rate(VLLM_METRICS.generationTokens, engine)} * ${perToken(price.output)}`,
+      ),
     ),
   );
 

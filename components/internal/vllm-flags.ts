@@ -112,6 +112,26 @@ export function renderRunBatchEngineArgs(o: VllmEngineOptions): string[] {
 }
 
 /**
+ * Port the offline batch runner's Prometheus server listens on (maps to run_batch's `--port`; its
+ * default at v0.26.0 is also 8000). The same port as the server's, so the tenant's
+ * `allow-prometheus-scrape` NetworkPolicy (`TenantArgs.servingPort`, default 8000) admits the scrape.
+ */
+export const RUN_BATCH_METRICS_PORT = VLLM_PORT;
+
+/**
+ * Args for the offline batch runner: the engine's, then its Prometheus server. run_batch.py (v0.26.0)
+ * starts `prometheus_client.start_http_server(port=args.port, addr=args.host)` only with
+ * `--enable-metrics`, before the engine loads, and the engine's stat logger registers the same
+ * `vllm:*` families `vllm serve` exports. `--host` defaults to None, and prometheus_client binds what
+ * its address lookup of None yields: loopback in releases that look it up without `AI_PASSIVE`
+ * (getaddrinfo(3)), unreachable from Prometheus; an IPv6 wildcard on some hosts. The IPv4 wildcard is explicit. Each file runs in a new process, so every counter restarts at 0 per file; the live rules
+ * read them only through rate(), which treats the drop as a counter reset.
+ */
+export function renderRunBatchArgs(o: VllmEngineOptions, metricsPort: number = RUN_BATCH_METRICS_PORT): string[] {
+  return [...renderRunBatchEngineArgs(o), "--enable-metrics", "--host", "0.0.0.0", "--port", String(metricsPort)];
+}
+
+/**
  * Names of the options in an argv, normalised the way vLLM's FlexibleArgumentParser does
  * (`_` → `-` in the name, `--flag=value` split, dotted JSON keys cut at the first `.`).
  */

@@ -7,23 +7,12 @@ import { z } from "zod";
 import { evaluateWorkloadsSettled, stackCheck, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
 import type { StackContext } from "../economics/types";
-import { MIN_WAIVER_REASON_LENGTH } from "../contract";
+import { gateToday, waiverCovers, waiverProblem, waiverSchema, type Waiver } from "../waivers";
 import { Findings, type RuleResult } from "./internal/findings";
 import { gpuWorkloadsOf, workloadLabel } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import type { StackView } from "./internal/stack";
 import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts";
-
-const waiverSchema = z.strictObject({
-  /** Workload name, as in its profile. */
-  workload: z.string().min(1),
-  /** Owned share, percent, the waiver was granted for: it waives the workload only while the gate evaluates it at or below this share (a 10 % pilot's waiver does not cover 60 %). */
-  ownedPercent: z.number().min(0).max(100),
-  /** Why owning is worth it anyway; required — a waiver without a reason is itself a violation. */
-  reason: z.string().optional(),
-  /** Last day the waiver holds, ISO date `YYYY-MM-DD`. */
-  expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: "expected an ISO date YYYY-MM-DD" }),
-});
 
 const configSchema = z.strictObject({
   /** Fixed costs, staff, margin of safety and price overrides; keep equal to the stacks' `economics`. @default - the economics defaults */
@@ -72,17 +61,12 @@ export function refusalMessage(e: WorkloadEvaluation, margin: number): string {
 
 function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleResult {
   const findings = new Findings("inference-break-even", CHECKS);
-  const today = config.today ?? new Date().toISOString().slice(0, 10);
-  const waivers = new Map<string, z.output<typeof waiverSchema>>();
+  const today = gateToday(config.today);
+  const waivers = new Map<string, Waiver>();
   for (const waiver of config.waivers) {
-    const reasonOk = (waiver.reason ?? "").trim().length >= MIN_WAIVER_REASON_LENGTH;
-    if (!reasonOk) {
-      findings.violation("waiver-invalid", "", `the waiver for workload "${waiver.workload}" gives no reason (at least ${MIN_WAIVER_REASON_LENGTH} characters): say why owning is worth it below break-even`);
-    } else if (waiver.expires < today) {
-      findings.violation("waiver-invalid", "", `the waiver for workload "${waiver.workload}" expired on ${waiver.expires}: renew it with a new date and reason, or fix the economics`);
-    } else {
-      waivers.set(waiver.workload, waiver);
-    }
+    const problem = waiverProblem(waiver, today);
+    if (problem !== undefined) findings.violation("waiver-invalid", "", problem);
+    else waivers.set(waiver.workload, waiver);
   }
 
   const workloads = gpuWorkloadsOf(view);
@@ -126,7 +110,7 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
     if (waiver === undefined) {
       findings.violation("below-break-even", urn, message);
       refused = true;
-    } else if (evaluatedPercent > waiver.ownedPercent + 1e-9) {
+    } else if (!waiverCovers(waiver, evaluation.targetOwnedShare)) {
       findings.violation("below-break-even", urn, `${message} The waiver for "${waiver.workload}" was granted for ${waiver.ownedPercent}% owned share and does not cover ${evaluatedPercent.toFixed(0)}%: renew it for this share, with its reason, or fix the economics.`);
       refused = true;
     } else findings.advisory("waived", urn, `${message} Waived until ${waiver.expires} for up to ${waiver.ownedPercent}% owned share: ${waiver.reason!.trim()}`);
@@ -138,7 +122,7 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
   // Only a waiver that covers the share the workload is evaluated at takes it out of the stack's total.
   const covered = evaluated.filter((e) => {
     const waiver = waivers.get(e.name);
-    return waiver !== undefined && e.targetOwnedShare * 100 <= waiver.ownedPercent + 1e-9;
+    return waiver !== undefined && waiverCovers(waiver, e.targetOwnedShare);
   });
   const stack = stackCheck(evaluated, settled.totals.fixedMonthlyUsd, new Set(covered.map((e) => e.name)));
   if (!refused && evaluated.length > 0 && !stack.passes) {

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BATCH_WORKER_FILE, BATCH_WORKER_PY } from "../../components/internal/batch-worker";
+import { renderRunBatchArgs } from "../../components/internal/vllm-flags";
 
 /** boto3 stand-in: SQS and S3 state in a JSON file, S3 objects as files. */
 const FAKE_BOTO3 = String.raw`
@@ -78,7 +79,9 @@ interface Run {
   s3: string;
 }
 
-function run(messages: { input: string; output: string }[], env: Record<string, string> = {}): Run {
+const ENGINE_ARGS = ["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size", "1"];
+
+function run(messages: { input: string; output: string }[], env: Record<string, string> = {}, runnerArgs: readonly string[] = ENGINE_ARGS): Run {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "batch-worker-"));
   dirs.push(dir);
   const lib = path.join(dir, "lib");
@@ -102,7 +105,7 @@ function run(messages: { input: string; output: string }[], env: Record<string, 
   );
   const work = path.join(dir, "work");
   fs.mkdirSync(work);
-  const result = spawnSync(python(), [path.join(dir, BATCH_WORKER_FILE), "--", "--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size", "1"], {
+  const result = spawnSync(python(), [path.join(dir, BATCH_WORKER_FILE), "--", ...runnerArgs], {
     encoding: "utf8",
     timeout: 30_000,
     env: {
@@ -140,8 +143,19 @@ describe("batch worker", () => {
     expect(r.state.deleted).toEqual(["h0", "h1", "h2"]);
     expect(fs.readFileSync(path.join(r.s3, "bkt/support/batch/summaries/output/a.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { custom_id: string }).custom_id)).toEqual(["r1", "r2"]);
     expect(r.runnerCalls).toHaveLength(3);
-    expect(r.runnerCalls[0]!.slice(4)).toEqual(["--model", "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel-size", "1"]);
+    expect(r.runnerCalls[0]!.slice(4)).toEqual(ENGINE_ARGS);
     expect([r.runnerCalls[0]![0], r.runnerCalls[0]![2]]).toEqual(["-i", "-o"]);
+  });
+
+  it("starts every file's runner with the ScaledJob's metrics flags, so each run serves /metrics while it works", () => {
+    const runnerArgs = renderRunBatchArgs({ weights: { kind: "huggingface", modelId: "Qwen/Qwen2.5-7B-Instruct" }, servedModelName: "summaries", tensorParallelSize: 1, gpuMemoryUtilization: 0.9, enablePrefixCaching: true });
+    const r = run([ok("a"), ok("b")], {}, runnerArgs);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.runnerCalls).toHaveLength(2);
+    for (const call of r.runnerCalls) {
+      expect(call.slice(4)).toEqual(runnerArgs);
+      expect(call).toEqual(expect.arrayContaining(["--enable-metrics", "--host", "0.0.0.0", "--port", "8000"]));
+    }
   });
 
   it("exits 0 without touching anything when the queue is empty", () => {

@@ -373,6 +373,15 @@ describe("the Grafana dashboard", () => {
       expect(queries).toContain(series);
     }
     expect(dashboard.templating?.list?.map((v) => v.name)).toEqual(["datasource", "workload"]);
+    // Panels are per workload, for either tier: a batch workload's panels read series its group records.
+    const { live } = await deploy();
+    const batchRecords = new Set(live.ruleGroups.find((g) => g.name === "gpu-inference.live.summaries")!.rules.flatMap((r) => ("record" in r ? [r.record] : [])));
+    const interactiveOnly = new Set<string>([LIVE_SERIES.ttftQuantile, LIVE_SERIES.tpotQuantile]);
+    const perWorkload = [...queries.matchAll(/(gpu_inference:[a-z_:0-9]+)\{workload="\$workload"/g)].map((m) => m[1]!);
+    expect(perWorkload.length).toBeGreaterThan(10);
+    expect(perWorkload.filter((series) => !interactiveOnly.has(series) && !batchRecords.has(series))).toEqual([]);
+    const latency = (dashboard.panels ?? []).find((p) => p.title === "Latency")!;
+    expect("description" in latency ? latency.description : undefined).toMatch(/interactive tiers/);
     const cells = new Set<string>();
     const ids = new Set<number>();
     for (const p of dashboard.panels ?? []) {

@@ -179,9 +179,40 @@ describe("batch tier: SQS queue, DLQ, least-privilege IAM, ScaledJob", () => {
         "kubernetes:core/v1:ConfigMap summaries-batch-worker",
         "kubernetes:keda.sh/v1alpha1:TriggerAuthentication summaries-sqs-auth",
         "kubernetes:keda.sh/v1alpha1:ScaledJob summaries-scaler",
+        "kubernetes:monitoring.coreos.com/v1:PodMonitor summaries-metrics",
       ].sort(),
     );
-    expect(await validateRecordedKubernetesObjects(recorded)).toBe(4);
+    expect(await validateRecordedKubernetesObjects(recorded)).toBe(5);
+  });
+
+  it("PodMonitor: scrapes exactly this ScaledJob's pods on their metrics port, labelled as the engine PodMonitor labels its series", async () => {
+    const { recorded } = await deploy("summaries");
+    const sj = find(recorded, "kubernetes:keda.sh/v1alpha1:ScaledJob", "summaries-scaler").inputs;
+    const pm = find(recorded, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "summaries-metrics").inputs;
+    expect(at(pm, "metadata", "namespace")).toBe(summaries.tenant);
+    const podLabels = at(sj, "spec", "jobTargetRef", "template", "metadata", "labels") as Record<string, string>;
+    const matchLabels = at(pm, "spec", "selector", "matchLabels") as Record<string, string>;
+    // Every selector label is on the job pods, and it names this workload (instance) and its batch pods (component).
+    expect(Object.entries(matchLabels).every(([k, v]) => podLabels[k] === v)).toBe(true);
+    expect(matchLabels).toEqual({ "app.kubernetes.io/instance": "summaries", "app.kubernetes.io/component": "batch" });
+    // ...which the interactive engine pods of another workload never carry.
+    const other = await deploy("chat");
+    const chatPodLabels = at(find(other.recorded, "kubernetes:apps/v1:Deployment", "chat").inputs, "spec", "template", "metadata", "labels") as Record<string, string>;
+    expect(Object.entries(matchLabels).every(([k, v]) => chatPodLabels[k] === v)).toBe(false);
+    const ports = at(sj, "spec", "jobTargetRef", "template", "spec", "containers", 0, "ports") as { name: string; containerPort: number }[];
+    expect(at(pm, "spec", "podMetricsEndpoints")).toEqual([
+      {
+        port: ports[0]!.name,
+        path: "/metrics",
+        interval: "15s",
+        honorLabels: false,
+        relabelings: [
+          { action: "replace", sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace" },
+          { action: "replace", sourceLabels: ["__meta_kubernetes_pod_name"], targetLabel: "pod" },
+          { action: "replace", targetLabel: "job", replacement: "vllm-engine" },
+        ],
+      },
+    ]);
   });
 
   it("encrypts both queues and redrives to the DLQ after maxReceiveCount receives", async () => {
@@ -272,7 +303,7 @@ describe("batch tier: SQS queue, DLQ, least-privilege IAM, ScaledJob", () => {
 
   it("applies every documented @default of BatchQueue and the batch autoscaler", async () => {
     expect(BATCH_QUEUE_DEFAULTS).toEqual({ visibilityTimeoutSeconds: 900, maxReceiveCount: 3, messageRetentionSeconds: 345600, deadLetterRetentionSeconds: 1209600, receiveWaitTimeSeconds: 20 });
-    expect(QUEUE_AUTOSCALER_DEFAULTS.batch).toEqual({ pollingIntervalSeconds: 30, jobTimeoutSeconds: 21600, successfulJobsHistoryLimit: 5, failedJobsHistoryLimit: 10 });
+    expect(QUEUE_AUTOSCALER_DEFAULTS.batch).toEqual({ pollingIntervalSeconds: 30, jobTimeoutSeconds: 21600, successfulJobsHistoryLimit: 5, failedJobsHistoryLimit: 10, scrapeInterval: "15s", podMonitorLabels: {} });
     const recorded = installPulumiMocks();
     const q = new BatchQueue("s", { plan: batchPlan, namespace: "support", cluster: batchCluster, queueNamePrefix: "inference-dev-support-" });
     await pulumi.runtime.disconnect();

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BATCH_WORKER_PY } from "../../components/internal/batch-worker";
-import { optionNames, precisionOptions, renderRunBatchEngineArgs, renderServeArgs, type VllmEngineOptions } from "../../components/internal/vllm-flags";
+import { optionNames, precisionOptions, renderRunBatchArgs, renderServeArgs, type VllmEngineOptions } from "../../components/internal/vllm-flags";
 import { VLLM_ENV } from "../../components/internal/vllm-pod";
 import { ModelDeployment } from "../../components/model-deployment";
 import { batchCluster, placement, servingStack, WEIGHT_GIB, workload } from "../fixtures/serving";
@@ -24,6 +24,8 @@ const lines = (file: string) =>
     .filter((l) => l !== "" && !l.startsWith("#"));
 const FLAGS = new Set(lines("flags-v0.26.0.txt"));
 const ENVS = new Set(lines("envs-v0.26.0.txt"));
+/** What the offline batch runner adds to the engine flags (its files and its Prometheus server). */
+const RUN_BATCH_FLAGS = new Set(lines("run-batch-flags-v0.26.0.txt"));
 /** Flags the data README lists as gone by v0.26.0 (vLLM exits with "unrecognized arguments"). */
 const REMOVED = ["--swap-space", "--disable-log-requests", "--task", "--num-scheduler-steps", "--guided-decoding-backend", "--enable-reasoning", "--use-v2-block-manager", "--tokenizer-pool-size", "--device"];
 
@@ -54,6 +56,9 @@ describe("the reference lists", () => {
     expect(FLAGS.has("--served-model-name")).toBe(true);
     expect(FLAGS.has("--swap-space")).toBe(false);
     expect(ENVS.has("VLLM_CACHE_ROOT")).toBe(true);
+    expect([...RUN_BATCH_FLAGS]).toEqual(["--enable-metrics", "--host", "--input-file", "--output-file", "--output-tmp-dir", "--port", "--url", "-i", "-o"]);
+    // `vllm serve` serves /metrics on its API port unasked; the offline runner only with its own flag, which serve's list lacks.
+    expect(FLAGS.has("--enable-metrics")).toBe(false);
   });
 });
 
@@ -71,12 +76,13 @@ describe("rendered flags", () => {
     );
   });
 
-  it("the offline batch runner gets the model as --model and the same engine flags", () => {
+  it("the offline batch runner gets the model as --model, the same engine flags, and its own metrics flags", () => {
     fc.assert(
       fc.property(engineOptions, (o) => {
-        const argv = renderRunBatchEngineArgs(o);
+        const argv = renderRunBatchArgs(o);
         expect(argv.slice(0, 2)).toEqual(["--model", o.weights.kind === "huggingface" ? o.weights.modelId : o.weights.uri]);
-        expect(unknownFlags(argv)).toEqual([]);
+        expect(optionNames(argv).filter((name) => !FLAGS.has(name) && !RUN_BATCH_FLAGS.has(name))).toEqual([]);
+        expect(optionNames(argv).filter((name) => RUN_BATCH_FLAGS.has(name))).toEqual(["--enable-metrics", "--host", "--port"]);
       }),
       { numRuns: 200 },
     );
@@ -129,13 +135,36 @@ describe("what the program deploys", () => {
     const jobContainer = job.spec.jobTargetRef.template.spec.containers[0]!;
     const runnerArgs = jobContainer.command.slice(jobContainer.command.indexOf("--") + 1);
     expect(runnerArgs.slice(0, 2)).toEqual(["--model", "Qwen/Qwen2.5-7B-Instruct"]);
-    expect(unknownFlags(runnerArgs)).toEqual([]);
+    expect(optionNames(runnerArgs).filter((name) => !FLAGS.has(name) && !RUN_BATCH_FLAGS.has(name))).toEqual([]);
     expect(runnerArgs).toEqual(expect.arrayContaining(["--quantization", "fp8", "--kv-cache-dtype", "fp8"]));
 
     const vllmVars = [...serverContainer.env, ...jobContainer.env].map((e) => e.name).filter((n) => n.startsWith("VLLM_"));
     expect(vllmVars.length).toBeGreaterThanOrEqual(2 * Object.keys(VLLM_ENV).length);
     expect(vllmVars.filter((n) => !ENVS.has(n))).toEqual([]);
     expect(vllmVars).not.toContain("VLLM_PORT");
+  });
+
+  it("every batch job's runner serves Prometheus metrics on the pod's metrics port, on every interface", async () => {
+    const config = servingStack();
+    const recorded = installPulumiMocks();
+    const w = workload(config, "summaries");
+    new ModelDeployment("summaries", { config, workload: w, weightGiB: WEIGHT_GIB, tenant: { namespace: w.tenant, queueNamePrefix: `inference-dev-${w.tenant}-` }, placement, cluster: batchCluster });
+    await pulumi.runtime.disconnect();
+    const job = find(recorded, "kubernetes:keda.sh/v1alpha1:ScaledJob", "summaries-scaler").inputs as {
+      spec: { jobTargetRef: { template: { spec: { containers: { command: string[]; ports?: { name: string; containerPort: number }[] }[] } } } };
+    };
+    const container = job.spec.jobTargetRef.template.spec.containers[0]!;
+    const runnerArgs = container.command.slice(container.command.indexOf("--") + 1);
+    // run_batch.py at v0.26.0: metrics only with --enable-metrics; --host defaults to None, which prometheus_client
+    // may resolve to loopback (unreachable from Prometheus), so the wildcard is explicit.
+    expect(runnerArgs).toContain("--enable-metrics");
+    expect(runnerArgs[runnerArgs.indexOf("--host") + 1]).toBe("0.0.0.0");
+    for (const flag of ["--enable-metrics", "--host", "--port"]) expect(RUN_BATCH_FLAGS.has(flag), flag).toBe(true);
+    const metricsPort = container.ports?.find((p) => p.name === "metrics");
+    expect(metricsPort?.containerPort).toBeDefined();
+    expect(runnerArgs[runnerArgs.indexOf("--port") + 1]).toBe(String(metricsPort!.containerPort));
+    // Serve-only front-end flags would make run_batch exit with "unrecognized arguments".
+    expect(runnerArgs).not.toContain("--disable-uvicorn-access-log");
   });
 
   it("the batch worker calls vLLM's own runner module with its -i/-o files", () => {

@@ -70,6 +70,29 @@ describe("economics from the policy config", () => {
   });
 });
 
+describe("the stack check's waivers", () => {
+  /** The dev stack with support-chat's target owned share set (its waiver was granted for 10 %). */
+  function stackCheckAt(targetOwnedPercent: number) {
+    const { dir, file } = project((doc) => {
+      const workloads = doc.config["gpu-inference:workloads"] as { name: string; rollout: { targetOwnedPercent: number } }[];
+      workloads.find((w) => w.name === "support-chat")!.rollout.targetOwnedPercent = targetOwnedPercent;
+    });
+    const { config, source } = withResolvedEconomics(loadStackConfigFile(file), file, { projectDir: dir });
+    return evaluateStack(config, "dev", { economicsSource: source, cheapestShape: false }).stackCheck;
+  }
+
+  it("leave out a workload its waiver covers at the share it is evaluated at, as the gate does", () => {
+    expect(stackCheckAt(10).waived).toEqual(["support-chat"]);
+  });
+
+  it("do not leave out a workload evaluated above the share its waiver was granted for", () => {
+    // The gate refuses support-chat at 60 % despite its 10 % pilot waiver; the CLI's stack total counts it too.
+    const check = stackCheckAt(60);
+    expect(check.waived).toEqual([]);
+    expect(check.ownedMonthlyUsd).toBeGreaterThan(stackCheckAt(10).ownedMonthlyUsd);
+  });
+});
+
 describe("an interactive queue target the autoscaler can never reach", () => {
   it("is refused as config, naming the key and the target that would work", () => {
     const { dir, file } = project((doc) => {

@@ -137,6 +137,100 @@ function atUtilization(w: LiveWorkloadTargets, u: number, minutes: number): Seri
   ];
 }
 
+/** A series from one value per minute; `null` is a minute with no sample (promtool's `_`). */
+const perMinute = (values: readonly (number | null)[]) => values.map((v) => (v === null ? "_" : String(v))).join(" ");
+
+/**
+ * Batch jobs as they really run, scale-to-zero, over `cycles` hours: each hour a new job pod (its own
+ * name) runs 30 minutes on a node of `nodeGpus` GPUs: 5 minutes loading the model (billed, no vLLM
+ * series yet), 10 minutes on a first file, 5 minutes reloading for the next file (the runner exits
+ * and restarts: no series), 10 minutes on the second file with every counter from 0 again (the same
+ * series, reset), then the pod has Succeeded and nothing runs for 30 minutes. Tokens flow at
+ * `tokensPerMinute` while a file runs. Segments start and end on the 5-minute evaluation grid.
+ */
+function batchJobsComeAndGo(w: LiveWorkloadTargets, nodeGpus: number, tokensPerMinute: number, cycles: number, inputShare = 0.9): Series[] {
+  const minutes = cycles * 60;
+  const out: Series[] = [];
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const start = cycle * 60;
+    const pod = `${w.workloadObjectName}-h${cycle}x2k-p${cycle}q9z`;
+    const node = `ip-${w.workload}-${cycle}`;
+    const during = (from: number, to: number, value: (m: number) => number | null) =>
+      Array.from({ length: minutes + 1 }, (_, m) => (m >= from && m <= to ? value(m) : null));
+    // A file's counter: 0 when the engine is up, rising until the runner exits at the segment's end.
+    const tokens = (share: number) =>
+      Array.from({ length: minutes + 1 }, (_, m) =>
+        m >= start + 5 && m <= start + 15 ? (m - start - 5) * tokensPerMinute * share : m >= start + 20 && m <= start + 30 ? (m - start - 20) * tokensPerMinute * share : null,
+      );
+    const engine = { ...engineLabels(w), pod };
+    out.push({ series: `vllm:prompt_tokens_total${labelsOf(engine)}`, values: perMinute(tokens(inputShare)) });
+    out.push({ series: `vllm:generation_tokens_total${labelsOf(engine)}`, values: perMinute(tokens(1 - inputShare)) });
+    // The engine's gauges exist while a runner has its engine up.
+    out.push({ series: `vllm:kv_cache_usage_perc${labelsOf(engine)}`, values: perMinute(tokens(1).map((v) => (v === null ? null : 0.5))) });
+    // kube-state-metrics: the pod and its node for the 30 minutes it runs, then Succeeded for 5 more minutes before the Job is cleaned up.
+    const running = (m: number) => (m < start + 30 ? 1 : 0);
+    out.push({ series: `kube_node_status_capacity${labelsOf({ node, resource: "nvidia_com_gpu", unit: "integer" })}`, values: perMinute(during(start, start + 35, () => nodeGpus)) });
+    out.push({
+      series: `kube_pod_container_resource_requests${labelsOf({ namespace: w.namespace, pod, container: "vllm", node, resource: "nvidia_com_gpu", unit: "integer" })}`,
+      values: perMinute(during(start, start + 35, () => nodeGpus)),
+    });
+    out.push({ series: `kube_pod_status_phase${labelsOf({ namespace: w.namespace, pod, uid: `uid-${pod}`, phase: "Running" })}`, values: perMinute(during(start, start + 35, running)) });
+    out.push({ series: `kube_pod_status_phase${labelsOf({ namespace: w.namespace, pod, uid: `uid-${pod}`, phase: "Succeeded" })}`, values: perMinute(during(start, start + 35, (m) => 1 - running(m))) });
+  }
+  return out;
+}
+
+/** Evaluation time whose 6 h window holds exactly six whole job cycles of `batchJobsComeAndGo` (it starts and ends idle). */
+const SIX_CYCLES_EVAL = "6h45m";
+
+/**
+ * The model's month for a batch tier, replayed as jobs that come and go: half of every hour a job
+ * pod is billed (loading, reloading and working), the other half nothing runs. Billed GPUs while a
+ * job runs are twice the month's mean, tokens while a file runs three times the mean rate (files
+ * run 20 of 60 minutes): the same tokens over the same billed GPU-hours as the model's month, so
+ * the window utilization must come back as the model's number.
+ */
+function batchScaleToZeroMonthCase(names: readonly string[]): Case {
+  const series: Series[] = [];
+  const checks: Check[] = [];
+  for (const name of names) {
+    const w = target(name);
+    const e = evaluation.workloads.find((x) => x.name === name)!;
+    const tokensPerSecond = e.simulation.servedTokens / MONTH_SECONDS;
+    const meanBilledGpus = e.gpuHoursPerMonth / HOURS_PER_MONTH;
+    const sel = (recordedSeries: string) => `${recordedSeries}{workload="${name}"}`;
+    series.push(...batchJobsComeAndGo(w, 2 * meanBilledGpus, tokensPerSecond * 60 * 3, 7));
+    checks.push(
+      { name: `${name}: utilization over the window = modeled utilization`, expr: equals(sel(LIVE_SERIES.utilizationWindow), e.modeledUtilization), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      // Between jobs: no pods, no tokens, and both series read 0 (so the window average counts the idle time on both sides).
+      { name: `${name}: idle, 0 tokens/s`, expr: equals(sel(LIVE_SERIES.tokensServed), 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: `${name}: idle, 0 GPUs billed`, expr: equals(sel(LIVE_SERIES.gpusBilled), 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: `${name}: idle, 0 replicas ready`, expr: equals(sel(LIVE_SERIES.replicasReady), 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: `${name}: a runner at work, 1 replica ready`, expr: equals(sel(LIVE_SERIES.replicasReady), 1), evalTime: "6h10m", expect: 1 },
+    );
+  }
+  return { name: `${names.join(", ")}: the model's month, jobs coming and going`, series, checks };
+}
+
+/**
+ * Each file runs in a new runner process, so vLLM's counters restart at 0. A restart between two
+ * scrapes: the counter drops from 1000 to 100 (the new process served 100 since); rate() reads the
+ * drop as a reset, so the tokens served stay the steady 100 + 20 a minute.
+ */
+function counterResetCase(): Case {
+  const w = target("ticket-classifier");
+  const engine = { ...engineLabels(w), pod: `${w.workloadObjectName}-r0x2k-p0q9z` };
+  const restarted = (perMinuteTokens: number) => perMinute(Array.from({ length: 21 }, (_, m) => (m <= 10 ? m : m - 10) * perMinuteTokens));
+  return {
+    name: "batch: a counter reset between two files",
+    series: [
+      { series: `vllm:prompt_tokens_total${labelsOf(engine)}`, values: restarted(100) },
+      { series: `vllm:generation_tokens_total${labelsOf(engine)}`, values: restarted(20) },
+    ],
+    checks: [{ name: "tokens served across the reset = the steady rate", expr: equals(`${LIVE_SERIES.tokensServed}{workload="${w.workload}"}`, 120 / 60), evalTime: "15m", expect: 1 }],
+  };
+}
+
 function alertCases(): Case[] {
   const batch = target("ticket-classifier");
   const chat = target("support-chat");
@@ -154,6 +248,35 @@ function alertCases(): Case[] {
     name: `${LIVE_ALERTS.belowBreakEven} waits out its for`,
     series: atUtilization(batch, 0.5 * batch.breakEvenUtilization!, 150),
     checks: [{ name: "pending only", expr: firing(LIVE_ALERTS.belowBreakEven, wl(batch)), evalTime: "40m", expect: null }],
+  });
+  // Batch jobs that come and go (scale to zero, model reloads, counters reset per file): under break-even they alarm,
+  // at twice the required utilization they do not. Two batch workloads share each case (one promtool group each, for speed).
+  const documents = target("document-processing");
+  const comeAndGo = (w: LiveWorkloadTargets, u: number) => {
+    const nodeGpus = w.gpusPerReplica;
+    // Tokens per minute while a file runs, so tokens over the billed GPU-hours of each hour is u of capacity (files run 20 of the 30 billed minutes).
+    const perMinuteTokens = (u * (w.replicaTokensPerSecond / w.gpusPerReplica) * nodeGpus * 60 * 30) / 20;
+    return batchJobsComeAndGo(w, nodeGpus, perMinuteTokens, 7);
+  };
+  out.push({
+    name: `${LIVE_ALERTS.belowBreakEven} fires under break-even and stays silent above it, for batch jobs that come and go`,
+    series: [...comeAndGo(batch, 0.5 * batch.breakEvenUtilization!), ...comeAndGo(documents, 2 * documents.requiredUtilization!)],
+    checks: [
+      { name: "firing under break-even", expr: firing(LIVE_ALERTS.belowBreakEven, wl(batch)), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: "silent above the required utilization", expr: firing(LIVE_ALERTS.belowBreakEven, wl(documents)), evalTime: SIX_CYCLES_EVAL, expect: null },
+    ],
+  });
+  // Jobs billed for hours while their runners export no tokens at all (stuck loading, or failing every file): owning loses money.
+  // A month with no jobs: 0 tokens over 0 billed GPU-hours is no utilization at all, not a utilization of 0.
+  out.push({
+    name: `${LIVE_ALERTS.belowBreakEven} fires for batch jobs that serve nothing and stays silent for an idle batch workload`,
+    series: batchJobsComeAndGo(documents, documents.gpusPerReplica, 0, 7).filter((x) => !x.series.startsWith("vllm:")),
+    checks: [
+      { name: "firing: jobs serve nothing", expr: firing(LIVE_ALERTS.belowBreakEven, wl(documents)), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+      { name: "silent: idle", expr: firing(LIVE_ALERTS.belowBreakEven, wl(batch)), evalTime: SIX_CYCLES_EVAL, expect: null },
+      { name: "idle: no window utilization", expr: `count(${LIVE_SERIES.utilizationWindow}{workload="${batch.workload}"})`, evalTime: SIX_CYCLES_EVAL, expect: null },
+      { name: "idle: 0 tokens/s", expr: equals(`${LIVE_SERIES.tokensServed}{workload="${batch.workload}"}`, 0), evalTime: SIX_CYCLES_EVAL, expect: 1 },
+    ],
   });
 
   // Capacity ceiling: interactive queue at 2.5× target per replica with replicas at max fires; below max it is the autoscaler's job.
@@ -228,6 +351,19 @@ function alertCases(): Case[] {
       "whole nodes: a finished pod bills nothing",
     ),
   );
+  // A pod still Pending on its node (pulling the multi-GB vLLM image) already bills the node, as the model bills a replica
+  // from the scale-up; a Pending pod no node has taken yet bills nothing (no instance runs for it).
+  out.push(billed([gpuNode("n-pull", 4, 20), ...gpuPod(chat.namespace, podOf(chat, 0), "n-pull", 1, 20, "Pending")], 4, "whole nodes: a pod pulling its image on a node bills the node"));
+  const unscheduled = podOf(batch, 0);
+  out.push({
+    name: "whole nodes: a job pod waiting for a node bills nothing",
+    series: [
+      gpuNode("n-other", 4, 20),
+      { series: `kube_pod_container_resource_requests${labelsOf({ namespace: batch.namespace, pod: unscheduled, container: "vllm", resource: "nvidia_com_gpu", unit: "integer" })}`, values: gauge(1, 20) },
+      { series: `kube_pod_status_phase${labelsOf({ namespace: batch.namespace, pod: unscheduled, uid: "uid-u", phase: "Pending" })}`, values: gauge(1, 20) },
+    ],
+    checks: [{ name: "0 GPUs billed", expr: equals(`${LIVE_SERIES.gpusBilled}{workload="${batch.workload}"}`, 0), evalTime: "10m", expect: 1 }],
+  });
 
   // GPU busy: DCGM's utilization of the workload's pods (as the chart's ServiceMonitor stores them: exported_*), not of a
   // workload whose name merely starts with this one's.
@@ -281,7 +417,14 @@ beforeAll(() => {
   evaluation = evaluateStack(config, "dev", { cheapestShape: false });
   targets = liveTargets(config, evaluation);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-live-"));
-  cases = [modelMonthCase("ticket-classifier"), modelMonthCase("document-processing"), modelMonthCase("support-chat"), ...alertCases()];
+  cases = [
+    modelMonthCase("ticket-classifier"),
+    modelMonthCase("document-processing"),
+    modelMonthCase("support-chat"),
+    batchScaleToZeroMonthCase(["ticket-classifier", "document-processing"]),
+    counterResetCase(),
+    ...alertCases(),
+  ];
   const file = writeFiles();
   try {
     promtoolOutput = execFileSync("promtool", ["test", "rules", file], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
