@@ -12,9 +12,14 @@ import { installMockEngine, type RecordedResource } from "./mock-engine";
 /** Stands in for a secret's value offline; policies see it only wrapped as a secret. */
 export const SECRET_PLACEHOLDER = "[secret]";
 
+/** The last stack file parsed here: plan reads it twice (the program's config, then the readiness checks). */
+let lastParsed: { readonly text: string; readonly doc: { config?: Record<string, unknown> } | null } | undefined;
+
 /** The stack file's whole `config:` map as the engine would hand it to the program. */
 export function engineConfigOf(stackFile: string): { config: Record<string, unknown>; secretKeys: string[] } {
-  const doc = parseDocument(fs.readFileSync(stackFile, "utf8")).toJS() as { config?: Record<string, unknown> } | null;
+  const text = fs.readFileSync(stackFile, "utf8");
+  if (lastParsed?.text !== text) lastParsed = { text, doc: parseDocument(text).toJS() as { config?: Record<string, unknown> } | null };
+  const doc = structuredClone(lastParsed.doc);
   const config: Record<string, unknown> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc?.config ?? {})) {

@@ -229,11 +229,19 @@ async function converse(client: AnalyzerClient, options: AnalysisRequest, analyz
   await unary<analyzerpb.AnalyzerStackConfigureResponse>("ConfigureStack", (cb) => client.configureStack(stackReq, cb));
 
   const responses: analyzerpb.AnalyzeResponse[] = [];
-  // Each resource's properties and provider are encoded once, for Analyze and AnalyzeStack alike.
+  // Each resource's properties are encoded once, for Analyze and AnalyzeStack alike, and each provider once (many resources share one).
+  const providers = new Map<NonNullable<AnalyzerResource["provider"]>, analyzerpb.AnalyzerProviderResource>();
+  const encodedProvider = (provider: NonNullable<AnalyzerResource["provider"]>) => {
+    const known = providers.get(provider);
+    if (known !== undefined) return known;
+    const encoded = providerResource(provider);
+    providers.set(provider, encoded);
+    return encoded;
+  };
   const encoded = options.resources.map((resource) => ({
     resource,
     properties: toStruct(resource.properties),
-    provider: resource.provider === undefined ? undefined : providerResource(resource.provider),
+    provider: resource.provider === undefined ? undefined : encodedProvider(resource.provider),
   }));
   if (options.analyzeEachResource ?? true) {
     for (const { resource, properties, provider } of encoded) {
