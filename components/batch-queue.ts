@@ -60,6 +60,8 @@ export interface BatchQueueArgs {
   readonly messageRetentionSeconds?: number;
   /** Seconds a dead-lettered job is kept. @default 1209600 (14 days, the SQS maximum) */
   readonly deadLetterRetentionSeconds?: number;
+  /** Key prefix of the workload's staged weights (`WeightsStaging.prefix`, no trailing `/`): the job role may list and read it, which the Run:ai streamer does. @default - none: weights from the hub */
+  readonly weightsReadPrefix?: string;
   /** Tags on every AWS resource. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -163,6 +165,13 @@ export class BatchQueue extends pulumi.ComponentResource {
         role: this.jobRole.id,
         policy: policyDocument([
           { Sid: "TakeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"], Resource: this.queue.arn },
+          ...(args.weightsReadPrefix !== undefined
+            ? [
+                // The Run:ai streamer lists the staged prefix (ListObjectsV2) and reads its objects (GetObject, ranged).
+                { Sid: "ListStagedWeights", Effect: "Allow" as const, Action: ["s3:ListBucket"], Resource: c.weightsBucketArn, Condition: { StringLike: { "s3:prefix": [`${args.weightsReadPrefix}*`] } } },
+                { Sid: "ReadStagedWeights", Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${args.weightsReadPrefix}/*` },
+              ]
+            : []),
           { Sid: "ReadInputs", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${inputPrefix}*` },
           // The worker confirms an output is stored with HeadObject, which s3:GetObject authorizes; boto3 aborts a failed multipart upload.
           { Sid: "WriteOutputs", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${outputPrefix}*` },

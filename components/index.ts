@@ -4,6 +4,7 @@ export * from "./vllm-server";
 export * from "./queue-autoscaler";
 export * from "./batch-queue";
 export * from "./model-deployment";
+export * from "./weights-staging";
 export * from "./inference-router";
 export * from "./live-economics";
 export * from "./internal/serving-plan";

@@ -13,7 +13,9 @@ import type { AdmissionLimit } from "./internal/router-admission";
 import type { CrdSources } from "./internal/cluster-contract";
 import { servingPlan, type ServedWorkload, type ServingPlan, type ServingStack } from "./internal/serving-plan";
 import type { GpuPlacement } from "./internal/vllm-pod";
+import { WEIGHTS_BUCKET_ENV } from "./internal/vllm-pod";
 import { QueueAutoscaler } from "./queue-autoscaler";
+import { WeightsStaging } from "./weights-staging";
 import { resolveVllmWorkload, VllmServer, type EngineClients, type WeightSource } from "./vllm-server";
 
 /** The tenant a workload runs in (from the Tenant component: `namespaceName`, `serviceAccountName`, `queueNamePrefix`). */
@@ -24,6 +26,8 @@ export interface TenantTarget {
   readonly serviceAccountName?: string;
   /** The tenant's SQS queue-name prefix, `<cluster>-<tenant>-`; required for batch workloads. */
   readonly queueNamePrefix?: string;
+  /** The tenant's prefix in the weights bucket, `<tenant>/` (`Tenant.weightsPrefix`); staged weights go under it. @default - `<namespace>/` */
+  readonly weightsPrefix?: string;
 }
 
 export interface ModelDeploymentArgs {
@@ -52,7 +56,7 @@ export interface ModelDeploymentArgs {
   readonly clients?: EngineClients;
   /** What installs the KEDA and prometheus-operator CRDs (`GpuCluster.crdSources`); the custom resources wait for it. @default - none: both are installed outside this stack */
   readonly crdSources?: CrdSources;
-  /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in). */
+  /** The cluster (`GpuCluster.tenantRef`); required for batch workloads (queue names, IAM, the bucket batch files live in) and for weights staged in S3. */
   readonly cluster?: BatchClusterRef;
   /** Interactive tiers: the router's admission guard limit per replica (`admissionLimit(...)`); maps to `VllmServerArgs.admissionGuard`. @default - no guard */
   readonly admissionGuard?: AdmissionLimit;
@@ -67,6 +71,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
   public readonly endpoint?: pulumi.Output<string>;
   /** Batch tiers: the SQS queue URL jobs are submitted to. */
   public readonly queueUrl?: pulumi.Output<string>;
+  /** `serving.weightsSource: s3`: the Job that copies the weights into the tenant's prefix, which the engines wait for. */
+  public readonly weightsStaging?: WeightsStaging;
   /** vLLM's `--served-model-name` on either tier: the `model_name` label of the engine's metrics, which the live rules select. */
   public readonly servedModelName: string;
 
@@ -76,15 +82,41 @@ export class ModelDeployment extends pulumi.ComponentResource {
     if (plan.tier === "batch" && (args.cluster === undefined || args.tenant.queueNamePrefix === undefined)) {
       throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" is a batch tier; expected \`cluster\` (GpuCluster.tenantRef) and \`tenant.queueNamePrefix\``);
     }
+    if (plan.weightsSource === "s3" && args.cluster === undefined) {
+      throw new Error(`ModelDeployment ${name}: workload "${args.workload.name}" stages its weights in S3 (serving.weightsSource: s3); expected \`cluster\` (GpuCluster.tenantRef)`);
+    }
+    if (plan.weightsSource === "s3" && args.weights !== undefined) {
+      throw new Error(`ModelDeployment ${name}: \`weights\` is set and serving.weightsSource is s3; staged weights set the model path themselves: drop one`);
+    }
     super("gpu-inference:serving:ModelDeployment", name, {}, opts);
     this.plan = plan;
     const child = { parent: this };
+    if (this.plan.weightsSource === "s3" && args.cluster !== undefined) {
+      this.weightsStaging = new WeightsStaging(
+        name,
+        {
+          namespace: args.tenant.namespace,
+          tenantWeightsPrefix: args.tenant.weightsPrefix ?? `${args.tenant.namespace}/`,
+          modelId: args.workload.model.id,
+          revision: this.plan.modelRevision,
+          downloadGiB: this.plan.downloadGiB,
+          cluster: args.cluster,
+          ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
+        },
+        child,
+      );
+    }
+    const staging = this.weightsStaging;
     const engineArgs = {
       plan: this.plan,
       profile,
       placement: args.placement,
       weightGiB: args.weightGiB,
       ...(args.weights !== undefined ? { weights: args.weights } : {}),
+      // `$(WEIGHTS_BUCKET)` is expanded by Kubernetes from the container's env: the path is known at preview, the bucket's name is not.
+      ...(staging !== undefined && args.cluster !== undefined
+        ? { weights: { kind: "s3", uri: `s3://$(${WEIGHTS_BUCKET_ENV})/${staging.prefix}` } as const, weightsBucketName: staging.bucketName, weightsRegion: args.cluster.region }
+        : {}),
     };
 
     if (this.plan.tier === "interactive") {
@@ -99,6 +131,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
           ...(args.clients !== undefined ? { clients: args.clients } : {}),
           ...(args.admissionGuard !== undefined ? { admissionGuard: args.admissionGuard } : {}),
           ...(args.crdSources !== undefined ? { crdSources: args.crdSources } : {}),
+          ...(staging !== undefined ? { weightsStaged: staging.job } : {}),
         },
         child,
       );
@@ -118,7 +151,13 @@ export class ModelDeployment extends pulumi.ComponentResource {
       if (args.cluster === undefined || args.tenant.queueNamePrefix === undefined) throw new Error("unreachable: checked before registering");
       this.batchQueue = new BatchQueue(
         name,
-        { plan: this.plan, namespace: args.tenant.namespace, cluster: args.cluster, queueNamePrefix: args.tenant.queueNamePrefix },
+        {
+          plan: this.plan,
+          namespace: args.tenant.namespace,
+          cluster: args.cluster,
+          queueNamePrefix: args.tenant.queueNamePrefix,
+          ...(staging !== undefined ? { weightsReadPrefix: staging.prefix } : {}),
+        },
         child,
       );
       const { profile: validated, engine, pod } = resolveVllmWorkload(`ModelDeployment ${name}`, engineArgs);
@@ -136,6 +175,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
             engine,
             pod,
             ...(args.huggingFaceToken !== undefined ? { huggingFaceToken: args.huggingFaceToken } : {}),
+            ...(staging !== undefined ? { weightsStaged: staging.job } : {}),
           },
         },
         child,
@@ -143,6 +183,6 @@ export class ModelDeployment extends pulumi.ComponentResource {
       this.queueUrl = this.batchQueue.target.queueUrl;
       this.servedModelName = engine.servedModelName;
     }
-    this.registerOutputs({ server: this.server, batchQueue: this.batchQueue, autoscaler: this.autoscaler, endpoint: this.endpoint, queueUrl: this.queueUrl });
+    this.registerOutputs({ server: this.server, batchQueue: this.batchQueue, autoscaler: this.autoscaler, endpoint: this.endpoint, queueUrl: this.queueUrl, weightsStaging: this.weightsStaging });
   }
 }

@@ -99,6 +99,8 @@ export interface BatchJobTemplate {
   readonly pod: VllmPodOptions;
   /** Hugging Face token, a Pulumi secret; becomes a Kubernetes Secret. @default - no token */
   readonly huggingFaceToken?: pulumi.Input<string>;
+  /** The Job that stages the weights in S3 (`WeightsStaging.job`); the ScaledJob waits for it, so no Job starts before its weights exist. @default - none: weights from the hub */
+  readonly weightsStaged?: pulumi.Resource;
 }
 
 export interface BatchAutoscalerArgs extends AutoscalerCommonArgs {
@@ -329,8 +331,9 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
                   // The runner's Prometheus server (one process per file: it is down between files, and its counters restart).
                   ports: [{ name: BATCH_METRICS_PORT_NAME, containerPort: RUN_BATCH_METRICS_PORT, protocol: "TCP" }],
                   env: [
-                    ...vllmEnv(secret?.metadata.name),
-                    { name: "AWS_REGION", value: q.region },
+                    ...vllmEnv(secret?.metadata.name, pod.s3Weights),
+                    // vllmEnv sets AWS_REGION already when the weights stream from S3 (the same region: one bucket per cluster).
+                    ...(pod.s3Weights === undefined ? [{ name: "AWS_REGION", value: q.region }] : []),
                     { name: "BATCH_QUEUE_URL", value: q.queueUrl },
                     { name: "BATCH_INPUT_PREFIX", value: q.inputPrefixUri },
                     { name: "BATCH_OUTPUT_PREFIX", value: q.outputPrefixUri },
@@ -363,7 +366,7 @@ function batch(name: string, args: BatchAutoscalerArgs, parent: pulumi.Resource)
         ],
       },
     },
-    customResource,
+    { ...customResource, dependsOn: [...customResource.dependsOn, ...(args.job.weightsStaged !== undefined ? [args.job.weightsStaged] : [])] },
   );
 
   // Only this workload's job pods carry both labels (the ServiceAccount and ConfigMap are no pods; other

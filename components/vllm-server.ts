@@ -115,8 +115,12 @@ export interface VllmEngineArgs {
   readonly memoryGiB?: number;
   /** Memory-backed `/dev/shm` size, GiB (maps to an `emptyDir` with `medium: Memory`). @default 4 */
   readonly shmSizeGiB?: number;
-  /** Model cache volume size, GiB (maps to the `model-cache` `emptyDir.sizeLimit`). @default - max(20, 1.5 × plan.downloadGiB), rounded up: the checkpoint really downloaded, with room for the Hub's temporary files */
+  /** Model cache volume size, GiB (maps to the `model-cache` `emptyDir.sizeLimit`). @default - max(20, 1.5 × plan.downloadGiB), rounded up: the checkpoint really downloaded, with room for the Hub's temporary files; 20 when `weights` stream from S3 (nothing is written to disk) */
   readonly modelCacheGiB?: number;
+  /** The weights bucket's name, required when `plan.weightsSource` is `s3` (set as `WEIGHTS_BUCKET`, which the model path `s3://$(WEIGHTS_BUCKET)/...` names). @default - none */
+  readonly weightsBucketName?: pulumi.Input<string>;
+  /** Region of the weights bucket, for the streamer's S3 client (`AWS_REGION`). @default - none; required with `weightsBucketName` */
+  readonly weightsRegion?: string;
 }
 
 export interface VllmServerArgs extends VllmEngineArgs {
@@ -136,6 +140,8 @@ export interface VllmServerArgs extends VllmEngineArgs {
   readonly admissionGuard?: AdmissionLimit;
   /** What installs the PodMonitor CRD (`GpuCluster.crdSources`); the PodMonitor waits for `prometheusOperator`. @default - none: prometheus-operator is installed outside this stack */
   readonly crdSources?: Pick<CrdSources, "prometheusOperator">;
+  /** The Job that stages the weights in S3 (`WeightsStaging.job`); the Deployment waits for it. @default - none: weights from the hub */
+  readonly weightsStaged?: pulumi.Resource;
 }
 
 /** What an autoscaler needs to scale this server; plain values except the namespace. */
@@ -180,6 +186,10 @@ export class VllmServer extends pulumi.ComponentResource {
     }
     if (plan.minReplicas < 1) {
       throw new Error(`VllmServer ${name}: plan.minReplicas is ${plan.minReplicas}; expected at least 1 for an interactive tier (a GPU cold start takes minutes)`);
+    }
+    if (plan.weightsSource === "s3" && pod.s3Weights === undefined) {
+      // Otherwise the pods would download from the hub while the cost model and the gate's plan assume S3.
+      throw new Error(`VllmServer ${name}: plan.weightsSource is "s3"; expected \`weights\` of kind "s3", \`weightsBucketName\` and \`weightsRegion\` (ModelDeployment sets them from its WeightsStaging)`);
     }
     if (!Number.isInteger(startupTimeoutSeconds) || startupTimeoutSeconds < plan.coldStartSeconds) {
       throw new Error(`VllmServer ${name}: startupTimeoutSeconds ${startupTimeoutSeconds}; expected a whole number of seconds of at least the cold start (${plan.coldStartSeconds})`);
@@ -251,7 +261,7 @@ export class VllmServer extends pulumi.ComponentResource {
                   image: VLLM_IMAGE,
                   args: renderServeArgs(engine),
                   ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }],
-                  env: vllmEnv(this.hfTokenSecret?.metadata.name),
+                  env: vllmEnv(this.hfTokenSecret?.metadata.name, pod.s3Weights),
                   resources: vllmResources(pod),
                   volumeMounts: vllmVolumeMounts(),
                   securityContext: CONTAINER_SECURITY_CONTEXT,
@@ -269,7 +279,8 @@ export class VllmServer extends pulumi.ComponentResource {
           },
         },
       },
-      child,
+      // With staged weights the pods start only once the staging Job has completed (pulumi-kubernetes awaits Jobs).
+      { parent: this, dependsOn: args.weightsStaged !== undefined ? [args.weightsStaged] : [] },
     );
 
     this.service = new k8s.core.v1.Service(
@@ -355,6 +366,7 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
   const derived = precisionOptions(profile.model.weightPrecision, profile.model.kvCachePrecision);
   const quantization = args.quantization ?? derived.quantization;
   const kvCacheDtype = args.kvCacheDtype ?? derived.kvCacheDtype;
+  const s3Weights = args.weights?.kind === "s3" && args.weightsBucketName !== undefined && args.weightsRegion !== undefined ? { bucket: args.weightsBucketName, region: args.weightsRegion } : undefined;
   const engine: VllmEngineOptions = {
     weights: args.weights ?? { kind: "huggingface", modelId: profile.model.id },
     servedModelName: args.servedModelName ?? plan.workload,
@@ -373,7 +385,9 @@ export function resolveVllmWorkload(at: string, args: VllmEngineArgs): { profile
     cpu: args.cpu ?? d.cpuPerGpu * gpus,
     memoryGiB: args.memoryGiB ?? d.memoryGiBPerGpu * gpus,
     shmSizeGiB: args.shmSizeGiB ?? d.shmSizeGiB,
-    modelCacheGiB: args.modelCacheGiB ?? Math.max(d.modelCacheMinGiB, Math.ceil(d.modelCacheOverWeights * plan.downloadGiB)),
+    // The Run:ai streamer reads S3 straight into GPU memory: the model cache then holds only the hub's small files.
+    modelCacheGiB: args.modelCacheGiB ?? (s3Weights !== undefined ? d.modelCacheMinGiB : Math.max(d.modelCacheMinGiB, Math.ceil(d.modelCacheOverWeights * plan.downloadGiB))),
+    ...(s3Weights !== undefined ? { s3Weights } : {}),
   };
   validatePodOptions(pod, at);
   return { profile, engine, pod };

@@ -189,6 +189,18 @@ export const servingSchema = z.strictObject({
    * KV cache left after the weights. @default - the model's own context, capped at what fits
    */
   maxContextTokens: wholeNumber("a whole number of tokens, at least 1", 1, MODEL_LIMITS.contextTokens).optional(),
+  /**
+   * Where replicas read the weights. `hub`: each cold start downloads the checkpoint from the Hugging Face hub through the
+   * NAT gateway (billed per GB in the cost model). `s3`: a Job stages the checkpoint once per (tenant, model, revision) in the
+   * tenant's prefix of the weights bucket, and replicas stream it from there through the S3 gateway endpoint (vLLM
+   * `--load-format runai_streamer`; no per-GB charge, a faster cold start). @default "hub" (nothing to stage: works on the first deploy for any model id)
+   */
+  weightsSource: z.enum(["hub", "s3"], { error: "expected hub or s3" }).default("hub"),
+  /** `weightsSource: s3`: the Hugging Face revision staged (a branch, tag or commit); pin a commit so what serves never moves under you. @default "main" */
+  modelRevision: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { error: "expected a branch, tag or commit: letters, digits, '.', '_' or '-', at most 100 characters" })
+    .default("main"),
   /** Share of GPU memory vLLM may use (maps to `--gpu-memory-utilization`). @default 0.9 */
   gpuMemoryUtilization: z.number().gt(0, { error: "expected a share above 0" }).max(1, { error: "expected a share of at most 1" }).default(0.9),
   /** Tokens/s one replica sustains for this workload while meeting its SLO, measured; wins over the roofline and is used as it stands (no further headroom). @default - the roofline estimate */

@@ -5,9 +5,12 @@
  * program refuses placeholders on a real update.
  */
 import { servingPlan } from "../components/internal/serving-plan";
-import { instanceById } from "../policies/economics/catalog";
+import { stagingTimeoutSeconds } from "../components/internal/weights-stager";
+import { instanceById, natGatewayUsdPerGb } from "../policies/economics/catalog";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
+import { gibToGb } from "../policies/economics/weights";
 import type { StackConfig } from "./config";
+import type { StackEvaluation } from "./stack-economics";
 
 export interface ReadinessItem {
   /** Short topic: `quota`, `way in`, `token`, `placeholder`, `zones`, `images`, `egress`. */
@@ -84,7 +87,14 @@ export function gpuVcpuNeeds(config: StackConfig): { readonly code: string; read
 }
 
 /** Everything a deployer must have in place before the first `pulumi up`, in the order docs/first-deploy.md follows. */
-export function deployReadiness(config: StackConfig, options: { readonly huggingFaceTokenSet: boolean }): ReadinessItem[] {
+export function deployReadiness(
+  config: StackConfig,
+  options: {
+    readonly huggingFaceTokenSet: boolean;
+    /** The stack's evaluation (`npm run cost`), to quote what the cost model charges for weight downloads. @default - not quoted */
+    readonly cost?: Pick<StackEvaluation, "workloads">;
+  },
+): ReadinessItem[] {
   const items: ReadinessItem[] = [];
   for (const need of gpuVcpuNeeds(config)) {
     items.push({
@@ -124,16 +134,27 @@ export function deployReadiness(config: StackConfig, options: { readonly hugging
   });
   items.push({ topic: "images", message: "the vLLM image comes from Docker Hub through the NAT: anonymous pulls from one IP are rate-limited on scale-out; mirror it through an ECR pull-through cache" });
   for (const w of config.workloads) {
+    const evaluation = options.cost?.workloads.find((e) => e.name === w.name);
     const { tenant: _t, serving: _s, ...profile } = w;
     const plan = servingPlan(config, w, workloadWeightGiB(profile));
-    const gb = (plan.downloadGiB * 2 ** 30) / 1e9;
+    const gb = gibToGb(plan.downloadGiB);
+    const usdPerGb = natGatewayUsdPerGb(c.region, config.economics.priceOverrides);
+    if (plan.weightsSource === "s3") {
+      items.push({
+        topic: "egress",
+        message: `${w.name} stages its ${gb.toFixed(0)} GB checkpoint (${w.model.id}@${plan.modelRevision}) once through the NAT ($${(gb * usdPerGb).toFixed(2)}), then streams it through the S3 gateway endpoint; the first pulumi up waits up to ${stagingTimeoutSeconds(plan.downloadGiB)} s for the staging Job${gatedWorkloads(config).includes(w.name) ? ", which needs the Hugging Face token" : ""}`,
+      });
+      continue;
+    }
+    const charged =
+      evaluation !== undefined
+        ? `the cost model charges ${Math.round(evaluation.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: $${Math.round(evaluation.ownedCostBreakdown.natEgressUsd).toLocaleString("en-US")}/month, in its owned cost`
+        : "the cost model charges it for every modeled replica start, in the owned cost";
     items.push({
       topic: "egress",
-      message: `${w.name} downloads ${gb.toFixed(0)} GB of weights per cold start from the Hugging Face hub through the NAT (≈ $${(gb * NAT_USD_PER_GB).toFixed(2)} of NAT processing each, not in the cost model); stage them in the weights bucket to read them through the S3 gateway endpoint instead`,
+      message: `${w.name} downloads ${gb.toFixed(0)} GB of weights per cold start from the Hugging Face hub through the NAT ($${(gb * usdPerGb).toFixed(2)} of NAT processing each at $${usdPerGb}/GB in ${c.region}); ${charged}. With serving.weightsSource: s3 they are staged once and read through the S3 gateway endpoint at no per-GB charge`,
     });
   }
   return items;
 }
 
-/** NAT gateway data processing, USD per GB, us-east-1 (aws.amazon.com/vpc/pricing, as of 2026-12-02). */
-export const NAT_USD_PER_GB = 0.045;

@@ -108,7 +108,7 @@ const deployments = config.workloads.map((workload) => {
       config,
       workload,
       weightGiB: workloadWeightGiB(profile),
-      tenant: { namespace: tenant.namespaceName, serviceAccountName: tenant.serviceAccountName, queueNamePrefix: tenant.queueNamePrefix },
+      tenant: { namespace: tenant.namespaceName, serviceAccountName: tenant.serviceAccountName, queueNamePrefix: tenant.queueNamePrefix, weightsPrefix: tenant.weightsPrefix },
       placement: pool,
       cluster: cluster.tenantRef,
       crdSources: cluster.crdSources,

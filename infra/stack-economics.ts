@@ -29,6 +29,7 @@ export function stackContext(config: StackConfig): StackContext {
   return {
     economics: config.economics,
     autoMode: config.cluster.nodeProvisioning === "auto-mode",
+    region: config.cluster.region,
   };
 }
 
@@ -52,6 +53,7 @@ export function workloadFacts(config: StackConfig, workload: WorkloadConfig): Wo
     ...(plan.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: plan.measuredTokensPerSecond } : {}),
     ...(plan.hourlyPriceUsd !== undefined ? { hourlyPriceUsd: plan.hourlyPriceUsd } : {}),
     ...(plan.batch !== undefined ? { requestsPerBatchFile: plan.batch.requestsPerFile } : {}),
+    weights: { source: plan.weightsSource, downloadGiB: plan.downloadGiB },
   };
 }
 

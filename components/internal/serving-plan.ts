@@ -7,11 +7,12 @@
  * It lives below the program (infra/) so the layering stays one way: economics ← pack contract ←
  * components ← infra. Its inputs are structural: the validated stack config satisfies them.
  */
-import { estimateColdStartSeconds, weightGiB as weightsGiB } from "../../policies/economics/capacity";
+import { estimateColdStartSeconds } from "../../policies/economics/capacity";
 import { gpuById, instanceById, resolveArchitecture } from "../../policies/economics/catalog";
 import { engineLimits, type EngineLimitsResult } from "../../policies/economics/engine-limits";
 import { sloSchema, type WorkloadProfile } from "../../policies/economics/schema";
 import type { CapacityType } from "../../policies/economics/types";
+import { checkpointGiB, type WeightsSource } from "../../policies/economics/weights";
 
 /** A GPU pool as the plan reads it (a `cluster.gpuPools[]` entry of the stack config). */
 export interface PlannedPool {
@@ -35,6 +36,10 @@ export interface WorkloadServing {
   readonly hourlyPriceUsd?: number | undefined;
   /** Longest context a request may have, tokens (vLLM `--max-model-len`). */
   readonly maxContextTokens?: number | undefined;
+  /** Where replicas read the weights: the hub through the NAT, or the weights bucket through the S3 gateway endpoint. @default "hub" */
+  readonly weightsSource?: WeightsSource | undefined;
+  /** `weightsSource: s3`: the hub revision staged. @default "main" */
+  readonly modelRevision?: string | undefined;
 }
 
 /** One owned workload: its profile (what the cost model reads), its tenant and how it is served. */
@@ -70,6 +75,10 @@ export interface ServingPlan {
    * Sizes the model-cache volume and the cold start.
    */
   readonly downloadGiB: number;
+  /** Where each cold start downloads `downloadGiB` from: the hub through the NAT, or the weights bucket through the S3 gateway endpoint. */
+  readonly weightsSource: WeightsSource;
+  /** The hub revision the weights are (or are staged) at. */
+  readonly modelRevision: string;
   readonly gpuMemoryUtilization: number;
   readonly measuredTokensPerSecond?: number;
   readonly hourlyPriceUsd?: number;
@@ -95,7 +104,8 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
   const limits = workloadEngineLimits(workload, pool.instanceTypes);
   if (!limits.fits) throw new Error(`workload ${workload.name}: serving: ${limits.reason}`);
   const downloadGiB = checkpointGiB(workload.model, weightGiB);
-  const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(downloadGiB);
+  const weightsSource = workload.serving.weightsSource ?? "hub";
+  const coldStartSeconds = workload.serving.coldStartSeconds ?? estimateColdStartSeconds(downloadGiB, weightsSource);
   // The SQS scaler counts files, the cost model requests: the queue target is a whole number of files.
   const requestsPerFile = workload.serving.requestsPerBatchFile;
   const batch = workload.tier === "batch" ? { requestsPerFile, filesPerJob: Math.max(1, Math.round(workload.serving.targetQueueDepthPerReplica / requestsPerFile)) } : undefined;
@@ -114,6 +124,8 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
     scaleDownCooldownSeconds: Math.max(workload.serving.scaleDownCooldownSeconds, coldStartSeconds),
     coldStartSeconds,
     downloadGiB,
+    weightsSource,
+    modelRevision: workload.serving.modelRevision ?? "main",
     gpuMemoryUtilization: workload.serving.gpuMemoryUtilization,
     ...(workload.serving.measuredTokensPerSecond !== undefined ? { measuredTokensPerSecond: workload.serving.measuredTokensPerSecond } : {}),
     ...(workload.serving.hourlyPriceUsd !== undefined ? { hourlyPriceUsd: workload.serving.hourlyPriceUsd } : {}),
@@ -121,24 +133,8 @@ export function servingPlan(config: ServingStack, workload: ServedWorkload, weig
   };
 }
 
-/**
- * Precision the checkpoint is stored in. vLLM's `--quantization fp8` quantizes a BF16 checkpoint as it
- * loads (docs.vllm.ai "FP8 W8A8", online dynamic quantization), so an fp8 workload on a hub id
- * downloads BF16; bf16/fp16 are stored as served; int8/int4 are pre-quantized checkpoints (AWQ, GPTQ,
- * compressed-tensors) stored at their own size.
- */
-export function checkpointPrecision(weightPrecision: WorkloadProfile["model"]["weightPrecision"]): WorkloadProfile["model"]["weightPrecision"] {
-  return weightPrecision === "fp8" ? "bf16" : weightPrecision;
-}
-
-/**
- * Size of the checkpoint a replica downloads, GiB: the served weights' size, except for a model quantized at
- * load, whose BF16 checkpoint is sized from its architecture.
- */
-export function checkpointGiB(model: Pick<WorkloadProfile["model"], "id" | "architecture" | "weightPrecision">, servedWeightGiB: number): number {
-  const stored = checkpointPrecision(model.weightPrecision);
-  return stored === model.weightPrecision ? servedWeightGiB : weightsGiB(resolveArchitecture(model), stored);
-}
+// Checkpoint sizing lives in the economics (the gate reads it too); re-exported for the components.
+export { checkpointGiB, checkpointPrecision } from "../../policies/economics/weights";
 
 /**
  * The engine limits of a workload on a pool: computed for the pool's instance type (with enough GPUs

@@ -80,11 +80,25 @@ export interface VllmPodOptions {
   readonly modelCacheGiB: number;
   /** Secret holding `HF_TOKEN`; unset when the weights need no token. */
   readonly hfTokenSecretName?: Input<string>;
+  /** Weights streamed from S3: the bucket (the model path names it as `$(WEIGHTS_BUCKET)`) and its region. @default - weights from the hub */
+  readonly s3Weights?: S3WeightsEnv;
 }
 
-/** Environment of an engine container, token by reference only. */
-export function vllmEnv(hfTokenSecretName: Input<string> | undefined): k8s.types.input.core.v1.EnvVar[] {
+/** Env of a container that streams weights from the weights bucket. */
+export interface S3WeightsEnv {
+  /** Bucket name, set as `WEIGHTS_BUCKET`; Kubernetes expands `$(WEIGHTS_BUCKET)` in the container's args from it. */
+  readonly bucket: Input<string>;
+  /** Region of the bucket (`AWS_REGION` for the streamer's S3 client). */
+  readonly region: string;
+}
+
+/** Env var holding the weights bucket's name: the model path is `s3://$(WEIGHTS_BUCKET)/...`, known at preview though the bucket is not. */
+export const WEIGHTS_BUCKET_ENV = "WEIGHTS_BUCKET";
+
+/** Environment of an engine container, token by reference only; with S3 weights, the bucket and region the streamer reads. */
+export function vllmEnv(hfTokenSecretName: Input<string> | undefined, s3Weights?: S3WeightsEnv): k8s.types.input.core.v1.EnvVar[] {
   const env: k8s.types.input.core.v1.EnvVar[] = Object.entries({ ...RUNTIME_ENV, ...VLLM_ENV }).map(([name, value]) => ({ name, value }));
+  if (s3Weights !== undefined) env.push({ name: WEIGHTS_BUCKET_ENV, value: s3Weights.bucket }, { name: "AWS_REGION", value: s3Weights.region });
   if (hfTokenSecretName !== undefined) {
     env.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: hfTokenSecretName, key: HF_TOKEN_SECRET_KEY } } });
   }

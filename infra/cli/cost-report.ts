@@ -41,6 +41,7 @@ export function costJson(evaluation: StackEvaluation): unknown {
       gpuHoursPerMonth: w.gpuHoursPerMonth,
       replicaGpuHoursPerMonth: w.replicaGpuHoursPerMonth,
       nodeHoursPerMonth: w.nodeHoursPerMonth,
+      replicaStartsPerMonth: w.replicaStartsPerMonth,
       nodesAtPeak: w.nodesAtPeak,
       fixedCostShare: w.fixedCostShare,
       refusal: w.refusal,
@@ -167,6 +168,16 @@ function totalsLines(evaluation: StackEvaluation): string[] {
   return lines;
 }
 
+/** The NAT gateway's share of the owned cost: weights downloaded from the hub on every replica start. */
+function natLine(w: WorkloadRow): string | null {
+  const nat = w.ownedCostBreakdown.natEgressUsd;
+  if (!(nat > 0)) return null;
+  return (
+    `NAT egress: ${Math.round(w.replicaStartsPerMonth).toLocaleString("en-US")} replica starts a month each download the weights from the Hugging Face hub through the NAT gateway: ` +
+    `${usd(nat)}/month, in the owned cost (serving.weightsSource: s3 stages them once and streams them through the S3 gateway endpoint, at no per-GB charge)`
+  );
+}
+
 function shapeLine(w: WorkloadRow): string {
   const s = w.cheapestShape;
   if (s === null) return "no GPU shape in the catalog holds this model";
@@ -201,6 +212,8 @@ export function costTable(evaluation: StackEvaluation, options: TableOptions = {
   for (const w of evaluation.workloads) {
     lines.push(...wrap(`${w.name} — ${w.verdict.toUpperCase()} (${nodesLine(w)}, $${w.replicaUsdPerHour.toFixed(2)}/replica-h billed, ${Math.round(w.replicaTokensPerSecond)} tok/s per replica, ${w.capacity.basis})`, width, "  "));
     for (const r of w.reasons) lines.push(...wrap(`  - ${r.factor}: ${r.detail}`, width, "    "));
+    const nat = natLine(w);
+    if (nat !== null) lines.push(...wrap(`  - ${nat}`, width, "    "));
     lines.push(...wrap(`  - ${shapeLine(w)}`, width, "    "));
   }
   lines.push("", ...totalsLines(evaluation).flatMap((line) => wrap(line, width, "  ")));
@@ -221,6 +234,8 @@ export function costMarkdown(evaluation: StackEvaluation): string {
   for (const w of evaluation.workloads) {
     lines.push(`<details><summary><b>${w.name}</b>: ${w.verdict} (${w.passesGate ? "passes" : "fails"} the break-even gate)</summary>`, "");
     for (const r of w.reasons) lines.push(`- **${r.factor}**: ${r.detail}`);
+    const nat = natLine(w);
+    if (nat !== null) lines.push(`- ${nat}`);
     lines.push(`- ${shapeLine(w)}`, "", "</details>", "");
   }
   lines.push(...totalsLines(evaluation).map((l) => `${l}  `), "");

@@ -162,7 +162,7 @@ export function planCommand(): Command {
           analysis: ctx.analysis,
           cost: ctx.cost,
           ...(ctx.base !== undefined ? { base: ctx.base } : {}),
-          readiness: deployReadiness(ctx.config, { huggingFaceTokenSet: engineConfigOf(ctx.file).secretKeys.includes(`${CONFIG_NAMESPACE}:huggingFaceToken`) }),
+          readiness: deployReadiness(ctx.config, { huggingFaceTokenSet: engineConfigOf(ctx.file).secretKeys.includes(`${CONFIG_NAMESPACE}:huggingFaceToken`), cost: ctx.cost }),
         };
         const out = format === "json" ? JSON.stringify(planJson(result), null, 2) : format === "markdown" ? planMarkdown(result) : planTable(result, { color: useColor(process.stdout) });
         process.stdout.write(`${out}\n`);

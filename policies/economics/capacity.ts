@@ -43,6 +43,7 @@
  * start-up profile; the calibration rows are mostly Llama/Mistral on A100/H100 (few L4/A10G/L40S,
  * no H200), so errors elsewhere are larger than the report's.
  */
+import type { WeightsSource } from "./weights";
 import type { ModelArchitecture, Precision } from "./schema";
 import type { CapacityInput, GpuSpec, ReplicaCapacity } from "./types";
 
@@ -351,8 +352,8 @@ export function replicaCapacity(input: CapacityInput, p: CapacityParameters = CA
 }
 
 /**
- * Seconds from asking for a replica to it serving, for a model of `weightGiB`:
- * GPU node + image pull + weight download + weight load into GPU memory + engine start.
+ * Seconds from asking for a replica to it serving, for a checkpoint of `downloadGiB`:
+ * GPU node + image pull + weights (downloaded and loaded) + engine start.
  */
 export const COLD_START = {
   /** EC2 GPU instance launch, node join, NVIDIA driver and device plugin ready. Assumption. */
@@ -362,28 +363,49 @@ export const COLD_START = {
    * 30–60 s per kunwar.page chapter 52 "The model cold-start problem"; the upper end.
    */
   imagePullSeconds: 60,
-  /** Weight download from S3 in-region, GB/s: "1 GB/s (typical for cloud-managed S3 in the same region)", kunwar.page chapter 52. */
-  weightDownloadGBps: 1,
+  /**
+   * Download from the Hugging Face hub, GB/s: vLLM fetches a sharded checkpoint with `huggingface_hub`'s
+   * parallel per-file download (no hf_transfer in our pods); "several files in parallel reach 300 MB/s and more
+   * in total, a single file about 40 MB/s" (blog.gitcode.com, "提升huggingface_hub大文件下载速度", 2025-06-30).
+   * The low end of the parallel figure; medium confidence, measure it on your NAT.
+   */
+  hubDownloadGBps: 0.3,
+  /**
+   * From S3 in-region through the gateway endpoint, GB/s: "1 GB/s (typical for cloud-managed S3 in the same region)",
+   * kunwar.page chapter 52. The Run:ai model streamer (`--load-format runai_streamer`) reads tensors concurrently
+   * straight into GPU memory (docs.vllm.ai, "Loading models with Run:ai Model Streamer"), so no local-disk step follows.
+   */
+  s3DownloadGBps: 1,
   /** Local NVMe to GPU memory, GB/s: a 140 GB 70B model in 30–60 s (kunwar.page chapter 52), the slow end. */
   weightLoadGBps: 2.3,
   /** vLLM engine start besides weights: torch.compile, CUDA graph capture, KV allocation (tensorfuse.io/docs/blogs/reducing_gpu_cold_start lists the steps). Assumption. */
   engineStartSeconds: 90,
 } as const;
 
-/** Cold start of one replica, seconds (see COLD_START for where each figure comes from). */
-export function estimateColdStartSeconds(weightGiB: number): number {
-  const gb = (weightGiB * GIB) / 1e9;
-  const c = COLD_START;
-  return Math.ceil(c.nodeProvisioningSeconds + c.imagePullSeconds + gb / c.weightDownloadGBps + gb / c.weightLoadGBps + c.engineStartSeconds);
+/** Seconds to bring a checkpoint of `gb` GB into GPU memory: hub → download, then read from local disk; S3 → streamed. */
+function weightSeconds(gb: number, source: WeightsSource): number {
+  return source === "s3" ? gb / COLD_START.s3DownloadGBps : gb / COLD_START.hubDownloadGBps + gb / COLD_START.weightLoadGBps;
 }
 
 /**
- * Seconds to load the model again inside a running replica (weights already on local disk, engine
- * restart): what each batch file costs when vLLM's offline runner starts once per file.
+ * Cold start of one replica, seconds (see COLD_START for where each figure comes from): the one place
+ * it is computed, for the deployed timeouts, the simulation's scale-up delay and the gate alike.
  */
-export function estimateModelReloadSeconds(weightGiB: number): number {
-  const gb = (weightGiB * GIB) / 1e9;
-  return Math.ceil(gb / COLD_START.weightLoadGBps + COLD_START.engineStartSeconds);
+export function estimateColdStartSeconds(downloadGiB: number, source: WeightsSource = "hub"): number {
+  const gb = (downloadGiB * GIB) / 1e9;
+  const c = COLD_START;
+  return Math.ceil(c.nodeProvisioningSeconds + c.imagePullSeconds + weightSeconds(gb, source) + c.engineStartSeconds);
+}
+
+/**
+ * Seconds to load the model again inside a running replica (an engine restart): what each batch file costs
+ * when vLLM's offline runner starts once per file. Hub weights are on local disk by then; S3 weights are
+ * streamed again (the streamer keeps no copy on disk).
+ */
+export function estimateModelReloadSeconds(downloadGiB: number, source: WeightsSource = "hub"): number {
+  const gb = (downloadGiB * GIB) / 1e9;
+  const read = source === "s3" ? gb / COLD_START.s3DownloadGBps : gb / COLD_START.weightLoadGBps;
+  return Math.ceil(read + COLD_START.engineStartSeconds);
 }
 
 /** Which end of the capacity range to plan on: the gate's default is `low`. */

@@ -103,7 +103,7 @@ export function cheapestFeasibleShape(facts: WorkloadFacts, context: StackContex
     if (cheapest !== null && fixedMonthlyUsd + lowerBound > cheapest.ownedMonthlyUsd) break;
     const shaped: WorkloadFacts = { ...candidate.facts, autoscaler: { ...facts.autoscaler, maxReplicas } };
     const usage = workloadUsage(shaped, searchContext, { capacity, nodeOptions: [option] });
-    const owned = fixedMonthlyUsd + usage.ec2Usd + usage.autoModeFeeUsd + usage.overflowApiUsd + usage.backlogApiUsd;
+    const owned = fixedMonthlyUsd + usage.ec2Usd + usage.autoModeFeeUsd + usage.natEgressUsd + usage.overflowApiUsd + usage.backlogApiUsd;
     if (cheapest === null || owned < cheapest.ownedMonthlyUsd) {
       cheapest = {
         instanceType: candidate.instanceType,

@@ -49,7 +49,7 @@ export interface WorkloadEvaluation {
   readonly passesGate: boolean;
   /** Why the gate refuses besides utilization (an unreachable queue target, an unserved backlog); null when it does not. */
   readonly refusal: string | null;
-  /** Owning the target share: fixed share + nodes + Auto Mode fees + what goes to the API anyway, USD/month. */
+  /** Owning the target share: fixed share + nodes + Auto Mode fees + NAT egress of weight downloads + what goes to the API anyway, USD/month. */
   readonly ownedMonthlyUsd: number;
   /** The same traffic bought from the API, USD/month. */
   readonly apiMonthlyUsd: number;
@@ -61,6 +61,8 @@ export interface WorkloadEvaluation {
   /** GPU-hours the replicas themselves occupy (≤ billed). */
   readonly replicaGpuHoursPerMonth: number;
   readonly nodeHoursPerMonth: number;
+  /** Replicas the simulated month starts (interactive scale-ups, batch Jobs): each downloads the weights once. */
+  readonly replicaStartsPerMonth: number;
   readonly replicaTokensPerSecond: number;
   readonly costPerMillionTokensUsd: { readonly owned: number | null; readonly api: number };
   /** Parts of the owned cost, USD/month; `gpuUsd` = `ec2Usd` + `autoModeFeeUsd`. */
@@ -69,12 +71,14 @@ export interface WorkloadEvaluation {
     readonly gpuUsd: number;
     readonly ec2Usd: number;
     readonly autoModeFeeUsd: number;
+    /** Weights downloaded from the hub through the NAT gateway, one checkpoint per replica start (0 when they come from S3). */
+    readonly natEgressUsd: number;
     readonly overflowApiUsd: number;
     readonly backlogApiUsd: number;
   };
   /** This workload's share of the stack's fixed costs and migration cost (by billed GPU-hours). */
   readonly fixedCostShare: number;
-  /** USD per replica-hour of billed capacity (node bill ÷ billed GPU-hours × GPUs per replica): p in the break-even. */
+  /** USD per replica-hour of billed capacity ((node bill + NAT egress) ÷ billed GPU-hours × GPUs per replica): p in the break-even. */
   readonly replicaUsdPerHour: number;
   /** The instance type the nodes are mostly of at peak. */
   readonly instanceType: string;
@@ -229,13 +233,15 @@ function priceUsage(
   const share = profile.rollout.targetOwnedPercent / 100;
   const fixedUsd = fixedTotal * fixedShare;
   const gpuUsd = usage.ec2Usd + usage.autoModeFeeUsd;
+  // Weight downloads come with replica starts, so they scale with the replica-hours the break-even prices.
+  const variableUsd = gpuUsd + usage.natEgressUsd;
   const work = simulation.servedTokens;
   const replicaSlotHours = usage.billedGpuHours / facts.gpusPerReplica;
   const cheapestSlot = Math.min(...usage.nodeOptions.map((o) => (o.ec2UsdPerHour + o.feeUsdPerHour) / o.replicasPerNode));
-  const pricePerReplicaHour = replicaSlotHours > 0 ? gpuUsd / replicaSlotHours : cheapestSlot;
+  const pricePerReplicaHour = replicaSlotHours > 0 ? variableUsd / replicaSlotHours : cheapestSlot;
   const provisionedTokens = replicaSlotHours * 3600 * capacity.tokensPerSecond;
   const modeledUtilization = provisionedTokens > 0 ? work / provisionedTokens : 0;
-  const ownedMonthlyUsd = fixedUsd + gpuUsd + usage.overflowApiUsd + usage.backlogApiUsd;
+  const ownedMonthlyUsd = fixedUsd + variableUsd + usage.overflowApiUsd + usage.backlogApiUsd;
   const apiMonthlyUsd = usage.apiUsd(usage.demandTokens);
   const breakEven =
     capacity.fits && work > 0
@@ -269,12 +275,13 @@ function priceUsage(
     gpuHoursPerMonth: usage.billedGpuHours,
     replicaGpuHoursPerMonth: simulation.gpuHours,
     nodeHoursPerMonth: usage.nodeHours,
+    replicaStartsPerMonth: simulation.replicaStarts,
     replicaTokensPerSecond: capacity.tokensPerSecond,
     costPerMillionTokensUsd: {
-      owned: work > 0 ? ((fixedUsd + gpuUsd) / work) * 1e6 : null,
+      owned: work > 0 ? ((fixedUsd + variableUsd) / work) * 1e6 : null,
       api: usage.demandTokens > 0 ? (apiMonthlyUsd / usage.demandTokens) * 1e6 : 0,
     },
-    ownedCostBreakdown: { fixedUsd, gpuUsd, ec2Usd: usage.ec2Usd, autoModeFeeUsd: usage.autoModeFeeUsd, overflowApiUsd: usage.overflowApiUsd, backlogApiUsd: usage.backlogApiUsd },
+    ownedCostBreakdown: { fixedUsd, gpuUsd, ec2Usd: usage.ec2Usd, autoModeFeeUsd: usage.autoModeFeeUsd, natEgressUsd: usage.natEgressUsd, overflowApiUsd: usage.overflowApiUsd, backlogApiUsd: usage.backlogApiUsd },
     fixedCostShare: fixedShare,
     replicaUsdPerHour: pricePerReplicaHour,
     instanceType: mostCommon(nodesAtPeak) ?? usage.nodeOptions[0]!.instanceType,

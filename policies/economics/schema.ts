@@ -27,6 +27,8 @@ export const MODEL_LIMITS = {
   usdPerMillionTokens: 10_000,
   /** USD per instance- or replica-hour: 100× today's dearest GPU instance. */
   usdPerHour: 10_000,
+  /** USD per GB of network traffic processed: 100× today's dearest NAT gateway region. */
+  usdPerGb: 10,
   /** Parameters, in billions (10^13 weights). */
   parametersBillions: 10_000,
   /** Smallest model: a million parameters. */
@@ -260,6 +262,8 @@ export const economicsConfigSchema = z.strictObject({
       instances: z.record(z.string(), instancePriceOverrideSchema).default({}),
       /** Keyed by API catalog id, such as `gpt-4o-mini`. */
       api: z.record(z.string(), pricePerMillionSchema).default({}),
+      /** NAT gateway data processing, USD per GB: prices weights downloaded from the hub on each cold start. @default - the catalog's price for the stack's region */
+      natGatewayUsdPerGb: nonNegative("a price in USD per GB", MODEL_LIMITS.usdPerGb).optional(),
     })
     .default({ instances: {}, api: {} }),
 });

@@ -72,6 +72,12 @@ export interface MonthSimulation extends SimulationResult {
   /** Steps in which the replica count fell. */
   readonly scaleDowns: number;
   /**
+   * Replicas started over the month (the sum of every scale-up's added replicas, including any removed
+   * again while still loading): each is a cold start that downloads the weights. Batch tiers: one per Job.
+   * The replicas the month starts with are not counted (they were started before it).
+   */
+  readonly replicaStarts: number;
+  /**
    * Seconds the group spent at each billed replica count (serving + loading), index 0…maxReplicas:
    * what whole-node billing prices, since the nodes a count needs do not scale linearly with it.
    */
@@ -205,6 +211,7 @@ function runSimulation(input: SimulationInput, dt: number, arrivals: Float64Arra
   let peak = total;
   let scaleUps = 0;
   let scaleDowns = 0;
+  let replicaStarts = 0;
   const secondsAtCount = new Float64Array(maxReplicas + 1);
 
   for (let s = 0; s < steps; s++) {
@@ -254,6 +261,7 @@ function runSimulation(input: SimulationInput, dt: number, arrivals: Float64Arra
       }
       total = desired;
       scaleUps++;
+      replicaStarts += added;
     } else if (windowMax < total) {
       let remove = total - windowMax;
       total = windowMax;
@@ -312,6 +320,7 @@ function runSimulation(input: SimulationInput, dt: number, arrivals: Float64Arra
     overflowShare: demand > 0 ? overflow / demand : 0,
     scaleUps,
     scaleDowns,
+    replicaStarts,
     secondsAtReplicaCount: secondsAtCount,
   };
 }

@@ -3,7 +3,7 @@
  * months against buying the same tokens from the API.
  *
  *   owned(h) = migration share
- *            + Σ months of the owned bill (fixed share + nodes + what still goes to the API)
+ *            + Σ months of the owned bill (fixed share + nodes + NAT egress of weights + what still goes to the API)
  *            + the parallel run: for `tco.parallelRunMonths` the API keeps carrying the owned share
  *              while the owned path runs beside it — both are billed
  *   api(h)   = Σ months of the API bill
@@ -60,7 +60,7 @@ export function tcoOf(usage: WorkloadUsage, month: MonthFigures, context: StackC
       capacity: usage.capacity,
       nodeOptions: usage.nodeOptions,
     });
-    const ownedMonth = month.fixedUsd + grown.ec2Usd + grown.autoModeFeeUsd + grown.overflowApiUsd + grown.backlogApiUsd;
+    const ownedMonth = month.fixedUsd + grown.ec2Usd + grown.autoModeFeeUsd + grown.natEgressUsd + grown.overflowApiUsd + grown.backlogApiUsd;
     ownedPerYear.push(12 * ownedMonth);
   }
   // The parallel run bills the API for the owned share on top of the owned path, at today's traffic.

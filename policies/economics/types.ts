@@ -191,6 +191,12 @@ export interface WorkloadFacts {
   readonly hourlyPriceUsd?: number;
   /** Batch tiers: requests in one batch file; vLLM's offline runner loads the model once per file. */
   readonly requestsPerBatchFile?: number;
+  /**
+   * What each cold start downloads and from where: from the hub, the NAT gateway bills every GB
+   * (`WorkloadUsage.natEgressUsd`); from S3 through the gateway endpoint, nothing.
+   * @default - not charged (hand-built facts); the CLI and the gate always set it
+   */
+  readonly weights?: { readonly source: import("./weights").WeightsSource; readonly downloadGiB: number };
 }
 
 /** Stack-wide facts that set fixed costs and price adjustments. */
@@ -198,4 +204,6 @@ export interface StackContext {
   readonly economics: import("./schema").EconomicsConfig;
   /** EKS Auto Mode adds its per-instance-type management fee to every node-hour. */
   readonly autoMode: boolean;
+  /** AWS region the stack runs in: prices the NAT gateway's data processing. @default - the catalog's region, us-east-1 (where its instance prices are from) */
+  readonly region?: string;
 }

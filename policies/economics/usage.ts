@@ -15,13 +15,14 @@
  *   replicas it holds, in place of the EC2 rate; the Auto Mode fee still applies.
  */
 import { apiCostUsd, splitTokens } from "./break-even";
-import { autoModeFeeUsdPerHour, batchRuleOf, catalogApiPrice, catalogInstancePrice, gpuById, instanceById, resolveArchitecture } from "./catalog";
+import { autoModeFeeUsdPerHour, batchRuleOf, CATALOG_REGION, catalogApiPrice, catalogInstancePrice, gpuById, instanceById, natGatewayUsdPerGb, resolveArchitecture } from "./catalog";
 import { atCapacityEnd, estimateModelReloadSeconds, replicaCapacity, scaleCapacity, weightGiB, type CapacityEnd } from "./capacity";
 import { packReplicas, type NodeOption, type PackingTable } from "./node-packing";
 import { maxOfferedLoadForWaitProbability } from "./queueing";
 import { sloSchema, type PricePerMillion, type Slo, type WorkloadProfile } from "./schema";
 import { HPA_TOLERANCE, simulateMonth, type MonthSimulation } from "./simulation";
 import { SECONDS_PER_MONTH, type ReplicaCapacity, type SimulationInput, type StackContext, type WorkloadFacts } from "./types";
+import { gibToGb } from "./weights";
 
 /** Share of a batch month's demand that may still be queued at its end (carried into the next month, as the previous month's was into this one). */
 export const BATCH_CARRY_OVER_SHARE = 0.01;
@@ -66,6 +67,8 @@ export interface WorkloadUsage {
   readonly nodeHours: number;
   /** Interactive overflow sent to the API, USD/month. */
   readonly overflowApiUsd: number;
+  /** Weights downloaded through the NAT gateway: every replica start × the checkpoint's GB × the region's $/GB, USD/month (0 from S3). */
+  readonly natEgressUsd: number;
   readonly backlog: Backlog;
   /** Backlog sent to the API, USD/month (0 unless its disposition is `send-to-api`). */
   readonly backlogApiUsd: number;
@@ -128,7 +131,10 @@ export function sizedReplicaCapacity(facts: WorkloadFacts, instanceType: string,
   if (profile.tier === "batch" && facts.requestsPerBatchFile !== undefined) {
     // The offline runner starts once per batch file: each file pays a model reload before its work.
     const workSeconds = (facts.requestsPerBatchFile * (profile.traffic.meanInputTokens + profile.traffic.meanOutputTokens)) / raw.tokensPerSecond;
-    const reloadSeconds = estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
+    // The runner reads the checkpoint again (a BF16 one for a model quantized at load), from wherever the pod keeps it.
+    const reloadSeconds = facts.weights !== undefined
+      ? estimateModelReloadSeconds(facts.weights.downloadGiB, facts.weights.source)
+      : estimateModelReloadSeconds(weightGiB(resolveArchitecture(profile.model), profile.model.weightPrecision));
     const busy = workSeconds / (workSeconds + reloadSeconds);
     return scaleCapacity(raw, busy);
   }
@@ -216,11 +222,24 @@ export function workloadUsage(facts: WorkloadFacts, context: StackContext, optio
     apiPrice,
     ...bill,
     overflowApiUsd: apiUsd(simulation.overflowTokens),
+    natEgressUsd: natEgressUsd(facts, simulation, context),
     backlog,
     backlogApiUsd: backlog.disposition === "send-to-api" ? apiUsd(backlog.tokens) : 0,
     queueTarget: queueTargetCheck(facts, capacity),
     apiUsd,
   };
+}
+
+/**
+ * NAT gateway data processing for the month's weight downloads: each replica the simulation starts (an
+ * interactive scale-up, a batch Job) downloads the checkpoint once; from the hub every GB passes the NAT,
+ * from S3 none does (the gateway endpoint has no per-GB charge). Replicas the month starts with were
+ * started before it and are not counted.
+ */
+export function natEgressUsd(facts: WorkloadFacts, simulation: Pick<MonthSimulation, "replicaStarts">, context: StackContext): number {
+  if (facts.weights === undefined || facts.weights.source !== "hub") return 0;
+  const usdPerGb = natGatewayUsdPerGb(context.region ?? CATALOG_REGION, context.economics.priceOverrides);
+  return simulation.replicaStarts * gibToGb(facts.weights.downloadGiB) * usdPerGb;
 }
 
 function billOf(simulation: MonthSimulation, packing: PackingTable, facts: WorkloadFacts, fits: boolean): Pick<WorkloadUsage, "ec2Usd" | "autoModeFeeUsd" | "billedGpuHours" | "nodeHours"> {
@@ -299,6 +318,7 @@ function nothingServed(demandTokens: number, maxReplicas: number): MonthSimulati
     overflowShare: demandTokens > 0 ? 1 : 0,
     scaleUps: 0,
     scaleDowns: 0,
+    replicaStarts: 0,
     secondsAtReplicaCount: new Float64Array(maxReplicas + 1),
   };
 }

@@ -6,19 +6,22 @@
 import { z } from "zod";
 import { evaluateWorkloadsSettled, stackCheck, type WorkloadEvaluation } from "../economics/evaluate";
 import { economicsConfigSchema } from "../economics/schema";
+import { gibToGb } from "../economics/weights";
 import type { StackContext } from "../economics/types";
 import { gateToday, waiverCovers, waiverProblem, waiverSchema, type Waiver } from "../waivers";
 import { Findings, type RuleResult } from "./internal/findings";
 import { gpuWorkloadsOf, workloadLabel } from "./internal/kubernetes";
 import type { RuleDefinition } from "./internal/rule";
 import type { StackView } from "./internal/stack";
-import { clusterUsesAutoMode, workloadFactsOf } from "./internal/workload-facts";
+import { gateStackContext, workloadFactsOf } from "./internal/workload-facts";
 
 const configSchema = z.strictObject({
   /** Fixed costs, staff, margin of safety and price overrides; keep equal to the stacks' `economics`. @default - the economics defaults */
   economics: economicsConfigSchema.default(economicsConfigSchema.parse({})),
   /** Dated, reasoned waivers: a refusal becomes an advisory until `expires`. @default [] */
   waivers: z.array(waiverSchema).default([]),
+  /** USD a month of NAT data processing for weights downloaded from the hub above which the gate advises staging them in S3 (`hub-downloads`). @default 100 */
+  hubDownloadAdvisoryUsdPerMonth: z.number().min(0).default(100),
   /** Today's date for waiver expiry, ISO; for reproducible checks. @default - the current UTC date */
   today: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
 });
@@ -34,10 +37,12 @@ const CHECKS = {
   "pricing-mismatch": "a NodePool's pricing annotation claims a capacity type its requirements do not allow (the gate prices what the pool allows)",
   "economics-unknown": "a value the gate reads is unknown at preview",
   "stack-above-api": "owning the stack's unwaived workloads, with all its fixed costs, costs more than the API for them",
+  "hub-downloads": "a workload downloads its weights from the Hugging Face hub through the NAT on so many modeled cold starts that staging them in S3 would save real money",
 } as const;
 
 const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const gb = (gib: number) => Math.round(gibToGb(gib)).toLocaleString("en-US");
 
 /** Why the gate refuses, with the numbers a reviewer needs and what would fix it. */
 export function refusalMessage(e: WorkloadEvaluation, margin: number): string {
@@ -72,7 +77,7 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
   const workloads = gpuWorkloadsOf(view);
   if (workloads.length === 0 && config.waivers.length === 0) return findings.result("no GPU workloads in this stack");
   const facts = workloads.map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
-  const context: StackContext = { economics: config.economics, autoMode: clusterUsesAutoMode(view) };
+  const context: StackContext = gateStackContext(view, config.economics);
   const priceable = facts.flatMap((f) => (f.result.kind === "facts" ? [{ workload: f.workload, facts: f.result.facts }] : []));
   // All workloads together: fixed costs are shared by billed GPU-hours, so no declared placeholder dilutes them.
   const settled = evaluateWorkloadsSettled(
@@ -102,6 +107,17 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
       findings.violation("unpriceable", urn, `${workloadLabel(workload)} cannot be priced: ${evaluation.message}`);
       refused = true;
       continue;
+    }
+    const weights = result.facts.weights;
+    const natUsd = evaluation.ownedCostBreakdown.natEgressUsd;
+    if (weights?.source === "hub" && natUsd > 0 && natUsd >= config.hubDownloadAdvisoryUsdPerMonth) {
+      findings.advisory(
+        "hub-downloads",
+        urn,
+        `${workloadLabel(workload)} downloads its ${gb(weights.downloadGiB)} GB checkpoint from the Hugging Face hub through the NAT gateway on each of ` +
+          `${Math.round(evaluation.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: ${usd(natUsd)}/month of NAT data processing, in its owned cost. ` +
+          `Set serving.weightsSource: s3 to stage them once in the weights bucket and stream them through the S3 gateway endpoint (no per-GB charge, a shorter cold start).`,
+      );
     }
     const waiver = waivers.get(evaluation.name);
     if (evaluation.passesGate) continue;

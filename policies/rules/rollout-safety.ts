@@ -18,7 +18,7 @@ import type { RuleDefinition } from "./internal/rule";
 import { workloadRoutesOf, type WorkloadRoute } from "./internal/routes";
 import type { StackView } from "./internal/stack";
 import { isUnknown } from "./internal/values";
-import { clusterUsesAutoMode, readProfile, workloadFactsOf } from "./internal/workload-facts";
+import { gateStackContext, readProfile, workloadFactsOf } from "./internal/workload-facts";
 
 /** The owned-share ladder, percent. */
 export const DEFAULT_LADDER_PERCENT = [0, 10, 30, 60, 90, 100] as const;
@@ -96,7 +96,7 @@ function evaluate(view: StackView, config: z.output<typeof configSchema>): RuleR
   // Verdicts as the gate computes them: every priceable workload together (fixed costs are shared by billed GPU-hours).
   const facts = gpuWorkloadsOf(view).map((workload) => ({ workload, result: workloadFactsOf(view, workload) }));
   const priceable = facts.flatMap((f) => (f.result.kind === "facts" ? [f.result.facts] : []));
-  const settled = evaluateWorkloadsSettled(priceable, { economics: config.economics, autoMode: clusterUsesAutoMode(view) }).results;
+  const settled = evaluateWorkloadsSettled(priceable, gateStackContext(view, config.economics)).results;
   const verdicts = new Map<string, WorkloadEvaluation>();
   settled.forEach((r) => {
     if (!(r instanceof Error)) verdicts.set(r.name, r);

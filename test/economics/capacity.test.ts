@@ -11,6 +11,7 @@ import {
   decodeStepSeconds,
   embeddingParameters,
   estimateColdStartSeconds,
+  estimateModelReloadSeconds,
   kvBytesPerToken,
   prefillSeconds,
   replicaCapacity,
@@ -292,12 +293,29 @@ describe("capacity properties", () => {
 });
 
 describe("cold start", () => {
-  it("adds node provisioning, image pull, weight download and load, and engine start", () => {
+  it("from the hub: adds node provisioning, image pull, the download at the hub's rate, the load from local disk, and engine start", () => {
     const gb = (8.03e9 * 2) / 1e9;
-    const expected = COLD_START.nodeProvisioningSeconds + COLD_START.imagePullSeconds + gb / COLD_START.weightDownloadGBps + gb / COLD_START.weightLoadGBps + COLD_START.engineStartSeconds;
+    const expected = COLD_START.nodeProvisioningSeconds + COLD_START.imagePullSeconds + gb / COLD_START.hubDownloadGBps + gb / COLD_START.weightLoadGBps + COLD_START.engineStartSeconds;
+    expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"), "hub")).toBe(Math.ceil(expected));
     expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"))).toBe(Math.ceil(expected));
     expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"))).toBeGreaterThan(5 * 60);
     expect(estimateColdStartSeconds(weightGiB(llama70b, "bf16"))).toBeGreaterThan(estimateColdStartSeconds(weightGiB(llama8b, "bf16")));
+  });
+
+  it("from S3: the Run:ai streamer reads the checkpoint straight into GPU memory at S3's rate, with no local-disk step (hand arithmetic)", () => {
+    // Llama 3.1 8B BF16: 16.06 GB at 1 GB/s = 16.06 s, against 16.06 / 0.3 + 16.06 / 2.3 = 60.5 s from the hub.
+    const gb = (8.03e9 * 2) / 1e9;
+    expect(COLD_START.s3DownloadGBps).toBe(1);
+    expect(COLD_START.hubDownloadGBps).toBe(0.3);
+    const fixed = COLD_START.nodeProvisioningSeconds + COLD_START.imagePullSeconds + COLD_START.engineStartSeconds;
+    expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"), "s3")).toBe(Math.ceil(fixed + gb / 1));
+    expect(estimateColdStartSeconds(weightGiB(llama8b, "bf16"), "hub") - estimateColdStartSeconds(weightGiB(llama8b, "bf16"), "s3")).toBeGreaterThanOrEqual(Math.floor(gb / 0.3 + gb / 2.3 - gb));
+  });
+
+  it("reloads a batch file's model from local disk (hub) or from S3 again (the streamer keeps nothing on disk)", () => {
+    const gb = (8.03e9 * 2) / 1e9;
+    expect(estimateModelReloadSeconds(weightGiB(llama8b, "bf16"), "hub")).toBe(Math.ceil(gb / COLD_START.weightLoadGBps + COLD_START.engineStartSeconds));
+    expect(estimateModelReloadSeconds(weightGiB(llama8b, "bf16"), "s3")).toBe(Math.ceil(gb / COLD_START.s3DownloadGBps + COLD_START.engineStartSeconds));
   });
 });
 

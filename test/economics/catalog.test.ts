@@ -7,6 +7,7 @@ import {
   GPUS,
   INSTANCE_TYPES,
   MODELS,
+  NAT_GATEWAY_PRICES,
   apiPriceById,
   catalogApiPrice,
   catalogAsOf,
@@ -63,7 +64,7 @@ const CSV_USD_PER_GPU_HOUR: Record<string, number> = {
 describe("catalog integrity", () => {
   it("gives every row a non-empty source and a parseable asOf", () => {
     const rows = catalogRows();
-    expect(rows.length).toBe(GPUS.length + INSTANCE_TYPES.length + API_PRICES.length + MODELS.length + EKS_FEES.sources.length + AUTO_MODE_FEES.length + BATCH_RULES.length);
+    expect(rows.length).toBe(GPUS.length + INSTANCE_TYPES.length + API_PRICES.length + MODELS.length + EKS_FEES.sources.length + AUTO_MODE_FEES.length + BATCH_RULES.length + NAT_GATEWAY_PRICES.length);
     for (const row of rows) {
       expect(row.source.trim().length, JSON.stringify(row)).toBeGreaterThan(10);
       expect(row.asOf, row.source).toMatch(AS_OF);

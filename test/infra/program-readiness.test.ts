@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStackConfigFile } from "../../infra/config";
 import { deployReadiness, gatedWorkloads, gpuVcpuNeeds, placeholderValues } from "../../infra/deploy-readiness";
+import { evaluateStack } from "../../infra/stack-economics";
 
 const prod = loadStackConfigFile(path.resolve(__dirname, "../../Pulumi.prod.yaml"));
 const dev = loadStackConfigFile(path.resolve(__dirname, "../../Pulumi.dev.yaml"));
@@ -34,6 +35,25 @@ describe("deploy readiness of the prod stack", () => {
       "cluster.adminRoleArns[0]",
     ]);
     expect(items.every((i) => !/NaN|Infinity|undefined/.test(i.message))).toBe(true);
+  });
+
+  it("says what the cost model charges for weights downloaded through the NAT, per workload from the hub", () => {
+    const hubDev = { ...dev, workloads: dev.workloads.map((w) => (w.name === "document-processing" ? { ...w, serving: { ...w.serving, weightsSource: "hub" as const } } : w)) };
+    const cost = evaluateStack(hubDev, "dev", { cheapestShape: false });
+    const egress = deployReadiness(hubDev, { huggingFaceTokenSet: true, cost }).filter((i) => i.topic === "egress");
+    const chat = cost.workloads.find((w) => w.name === "document-processing")!;
+    expect(chat.ownedCostBreakdown.natEgressUsd).toBeGreaterThan(0);
+    const line = egress.find((i) => i.message.startsWith("document-processing "))!.message;
+    // Qwen2.5-32B served FP8 downloads its BF16 checkpoint: 32.76 B parameters × 2 bytes ≈ 66 GB, × $0.045/GB ≈ $2.95.
+    expect(line).toMatch(/downloads 66 GB of weights per cold start .* \(\$2\.95 of NAT processing each at \$0\.045\/GB in us-east-1\)/);
+    expect(line).toContain(`charges ${Math.round(chat.replicaStartsPerMonth).toLocaleString("en-US")} modeled replica starts a month: $${Math.round(chat.ownedCostBreakdown.natEgressUsd).toLocaleString("en-US")}/month, in its owned cost`);
+    expect(egress.every((i) => !/not in the cost model/.test(i.message))).toBe(true);
+    // The shipped dev stack stages its batch workloads' weights in S3: only the hub one is listed.
+    const shipped = deployReadiness(dev, { huggingFaceTokenSet: true, cost: evaluateStack(dev, "dev", { cheapestShape: false }) }).filter((i) => i.topic === "egress");
+    expect(shipped.filter((i) => i.message.includes("from the Hugging Face hub")).map((i) => i.message.split(" ")[0])).toEqual(["support-chat"]);
+    // The staged ones say what staging costs once and how long the first pulumi up waits for it.
+    const staged = shipped.find((i) => i.message.startsWith("document-processing "))!.message;
+    expect(staged).toMatch(/stages its 66 GB checkpoint \(Qwen\/Qwen2\.5-32B-Instruct@main\) once through the NAT \(\$2\.95\), then streams it through the S3 gateway endpoint; the first pulumi up waits up to 1637 s for the staging Job/);
   });
 
   it("finds the dev stack's documentation CIDR and example account, and its gated models", () => {

@@ -18,7 +18,7 @@ import type { WorkloadFacts } from "../../policies/economics/types";
 import { economicsConfigSchema } from "../../policies/economics/schema";
 import { gpuWorkloadsOf } from "../../policies/rules/internal/kubernetes";
 import { stackViewOf, type StackView } from "../../policies/rules/internal/stack";
-import { clusterUsesAutoMode, workloadFactsOf } from "../../policies/rules/internal/workload-facts";
+import { clusterUsesAutoMode, gateStackContext, workloadFactsOf } from "../../policies/rules/internal/workload-facts";
 import { DEV_STACK_FILE, REPO_ROOT } from "../fixtures/stack-files";
 import { installPulumiMocks } from "../helpers/pulumi-mocks";
 
@@ -68,13 +68,15 @@ describe("the gate and npm run cost agree on the dev stack", () => {
       if (facts.kind !== "facts") throw new Error("facts expected");
       return facts.facts;
     });
-    const gate = evaluateWorkloads(gateFacts, { economics: gateEconomics, autoMode: clusterUsesAutoMode(view) }).workloads;
+    const gateContext = gateStackContext(view, gateEconomics);
+    expect(gateContext).toEqual(stackContext(cliConfig));
+    const gate = evaluateWorkloads(gateFacts, gateContext).workloads;
     const cli = evaluateWorkloads(
       gateFacts.map((f) => gateFactsOf(cliConfig, cliConfig.workloads.find((w) => w.name === f.profile.name)!)),
       stackContext(cliConfig),
     ).workloads;
-    expect(gate.map((g) => [g.name, g.modeledUtilization, g.breakEvenUtilization, g.ownedMonthlyUsd, g.apiMonthlyUsd, g.passesGate])).toEqual(
-      cli.map((c) => [c.name, c.modeledUtilization, c.breakEvenUtilization, c.ownedMonthlyUsd, c.apiMonthlyUsd, c.passesGate]),
+    expect(gate.map((g) => [g.name, g.modeledUtilization, g.breakEvenUtilization, g.ownedMonthlyUsd, g.ownedCostBreakdown.natEgressUsd, g.apiMonthlyUsd, g.passesGate])).toEqual(
+      cli.map((c) => [c.name, c.modeledUtilization, c.breakEvenUtilization, c.ownedMonthlyUsd, c.ownedCostBreakdown.natEgressUsd, c.apiMonthlyUsd, c.passesGate]),
     );
   });
 });

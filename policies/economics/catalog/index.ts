@@ -14,8 +14,9 @@ import { GPUS } from "./gpus";
 import { INSTANCE_TYPES, PRICE_KEY, type InstanceRow } from "./instances";
 import { THROUGHPUT_MEASUREMENTS } from "./measurements";
 import { MODELS } from "./models";
+import { CATALOG_REGION, NAT_GATEWAY_PRICES } from "./nat-gateway";
 
-export { API_PRICES, AUTO_MODE_FEES, BATCH_RULES, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS, THROUGHPUT_MEASUREMENTS };
+export { API_PRICES, AUTO_MODE_FEES, BATCH_RULES, CATALOG_REGION, EKS_FEES, GPUS, INSTANCE_TYPES, MODELS, NAT_GATEWAY_PRICES, THROUGHPUT_MEASUREMENTS };
 export type { BatchRule };
 export { DEFAULT_MAX_PRICE_AGE_DAYS, describeStalePrice, priceAgeDays, stalePrices, type PriceUse, type StalePrice } from "./freshness";
 
@@ -68,6 +69,22 @@ export function autoModeFeeUsdPerHour(instanceId: string, overrides?: PriceOverr
   return row.usdPerHour;
 }
 
+/**
+ * NAT gateway data processing in a region, USD per GB: `priceOverrides.natGatewayUsdPerGb` wins, else the
+ * catalog. Throws, naming the override, for a region the catalog does not price.
+ */
+export function natGatewayUsdPerGb(region: string, overrides?: PriceOverrides): number {
+  if (overrides?.natGatewayUsdPerGb !== undefined) return overrides.natGatewayUsdPerGb;
+  const row = NAT_GATEWAY_PRICES.find((r) => r.region === region);
+  if (row === undefined) {
+    throw new Error(
+      `no NAT gateway data-processing price for region "${region}" in the catalog (it has ${NAT_GATEWAY_PRICES.map((r) => r.region).join(", ")}): ` +
+        `set economics.priceOverrides.natGatewayUsdPerGb (USD per GB, aws.amazon.com/vpc/pricing)`,
+    );
+  }
+  return row.usdPerGb;
+}
+
 /** The batch-API rule of a provider, or undefined when the catalog knows none. */
 export function batchRuleOf(provider: string): BatchRule | undefined {
   return BATCH_RULES.find((r) => r.provider === provider);
@@ -109,7 +126,7 @@ export function resolveArchitecture(model: Pick<ModelSpec, "id" | "architecture"
 
 /** Every dated row of the catalog. */
 export function catalogRows(): readonly Sourced[] {
-  return [...GPUS, ...INSTANCE_TYPES, ...API_PRICES, ...MODELS, ...EKS_FEES.sources, ...AUTO_MODE_FEES, ...BATCH_RULES];
+  return [...GPUS, ...INSTANCE_TYPES, ...API_PRICES, ...MODELS, ...EKS_FEES.sources, ...AUTO_MODE_FEES, ...BATCH_RULES, ...NAT_GATEWAY_PRICES];
 }
 
 /** Oldest and newest `asOf` across the catalog's tables, for display next to any figure it produced. */

@@ -5,15 +5,16 @@
  * traffic and API alternative from the workload's profile annotation.
  */
 import { estimateColdStartSeconds } from "../../economics/capacity";
-import { workloadWeightGiB } from "../../economics/evaluate";
-import { workloadProfileSchema, type WorkloadProfile } from "../../economics/schema";
-import type { AutoscalerPolicy, CapacityType, WorkloadFacts } from "../../economics/types";
+import { workloadProfileSchema, type EconomicsConfig, type WorkloadProfile } from "../../economics/schema";
+import type { AutoscalerPolicy, CapacityType, StackContext, WorkloadFacts } from "../../economics/types";
+import { profileCheckpointGiB } from "../../economics/weights";
 import { BATCH_IDLE_SECONDS_ENV, CAPACITY_PRICING_ANNOTATION, DEFAULT_REQUESTS_PER_BATCH_FILE, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../../contract";
 import { declaredColdStart } from "./cold-start";
 import { gpusPerPod, scaledObjectsOf, selectedNodePools, TYPES, type GpuWorkload, type Workload } from "./kubernetes";
 import { routeForAlias } from "./routes";
 import type { ResourceView, StackView } from "./stack";
 import { asArray, asCount, asString, at, isUnknown, Unknown, UnknownRead, type Plain } from "./values";
+import { stackRegion, weightsSourceOf } from "./weights-source";
 
 /** KEDA's defaults when a ScaledObject/ScaledJob leaves a field out (keda.sh docs, ScaledObject spec). */
 export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, cooldownPeriodSeconds: 300 } as const;
@@ -178,10 +179,15 @@ function readFacts(view: StackView, workload: GpuWorkload): FactsResult {
     return { kind: "invalid", check: "unpriceable", message: `runs in NodePool "${pool.name}", which pins no instance types (node.kubernetes.io/instance-type In [...]): the gate cannot price its GPUs` };
   }
 
+  const weightsSource = weightsSourceOf(workload);
+  if (isUnknown(weightsSource)) return { kind: "unknown", what: "where the weights come from (the model path)", path: weightsSource.path };
   const declared = declaredColdStart(workload);
   let coldStartSeconds: number;
+  let downloadGiB: number;
   try {
-    coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(workloadWeightGiB(profile));
+    // What a cold start downloads: the checkpoint (BF16 for a model quantized at load), not the served weights.
+    downloadGiB = profileCheckpointGiB(profile);
+    coldStartSeconds = declared !== undefined && "seconds" in declared ? declared.seconds : estimateColdStartSeconds(downloadGiB, weightsSource);
   } catch (error) {
     return { kind: "invalid", check: "profile-malformed", message: `names a model the gate cannot size: ${(error as Error).message}` };
   }
@@ -200,6 +206,7 @@ function readFacts(view: StackView, workload: GpuWorkload): FactsResult {
       autoscaler: { ...autoscaler, scaleUpDelaySeconds: coldStartSeconds },
       gpuMemoryUtilization: gpuMemoryUtilizationOf(workload),
       ...(perFile !== undefined ? { requestsPerBatchFile: perFile } : {}),
+      weights: { source: weightsSource, downloadGiB },
     },
   };
 }
@@ -224,6 +231,12 @@ function gpuMemoryUtilizationOf(workload: Workload): number {
     }
   }
   return 0.9;
+}
+
+/** The economics' stack context as the gate sees it: Auto Mode from the cluster, the region from its AWS provider. */
+export function gateStackContext(view: StackView, economics: EconomicsConfig): StackContext {
+  const region = stackRegion(view);
+  return { economics, autoMode: clusterUsesAutoMode(view), ...(region !== undefined ? { region } : {}) };
 }
 
 /** Whether the stack's EKS cluster runs Auto Mode (its fee is added to instance prices). */
