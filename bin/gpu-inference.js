@@ -9,6 +9,8 @@
  */
 "use strict";
 const path = require("node:path");
+// Before anything loads the Pulumi SDK: its parts no command uses load on first use (~0.9 s).
+require("../infra/build/defer-sdk-modules").deferSdkModules();
 const { transpiledCopy } = require("../infra/build/transpile-cache");
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");

@@ -511,8 +511,18 @@ export function decodeStackText(bytes: Uint8Array, display: string): string {
   return text;
 }
 
+/** The last stack file read: a command reads the same file more than once (validation, the economics source); parsing is most of the cost. */
+let lastRead: { readonly text: string; readonly display: string; readonly values: Record<string, unknown> } | undefined;
+
 /** The `gpu-inference:` values of a stack file's `config:` map, prefix removed. */
 export function namespaceValues(text: string, display: string): Record<string, unknown> {
+  if (lastRead !== undefined && lastRead.text === text && lastRead.display === display) return structuredClone(lastRead.values);
+  const values = parseNamespaceValues(text, display);
+  lastRead = { text, display, values: structuredClone(values) };
+  return values;
+}
+
+function parseNamespaceValues(text: string, display: string): Record<string, unknown> {
   const lineCounter = new LineCounter();
   // uniqueKeys off: yaml compares each key with every earlier one (quadratic in keys, minutes for
   // 100,000 keys); duplicateKeyProblems finds the same duplicates in one pass.

@@ -101,7 +101,8 @@ export function reportCrash(error: unknown): void {
   process.exitCode = EXIT.crash;
 }
 
-function debugEnabled(): boolean {
+/** DEBUG is set (and not "0" or "false"): show stack traces. */
+export function debugEnabled(): boolean {
   const value = process.env.DEBUG;
   return value !== undefined && value !== "" && value !== "0" && value !== "false";
 }

@@ -16,7 +16,7 @@ import { engineConfigOf, runProgramOffline } from "../plan/run-program";
 import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
-import { EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, progressOptions, runCli, runCommand, UsageError, useColor, warnIfNoPolicyConfig } from "./common";
+import { debugEnabled, EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, progressOptions, runCli, runCommand, UsageError, useColor, warnIfNoPolicyConfig } from "./common";
 import { blocking, planJson, planMarkdown, planTable, type PlanResult } from "./plan-report";
 
 interface PlanOptions {
@@ -112,7 +112,7 @@ export function planCommand(): Command {
             {
               title: "program: register resources under the mock engine (preview)",
               task: async (c) => {
-                c.resources = await runProgramOffline(c.stack, c.file);
+                c.resources = await runProgramOffline(c.stack, c.file, { stackTraces: debugEnabled() });
               },
             },
             {
@@ -124,6 +124,8 @@ export function planCommand(): Command {
                   policyConfig: c.policyConfig,
                   stack: c.stack,
                   dryRun: true,
+                  // The project's pack has stack policies only: per-resource Analyze calls answer nothing.
+                  analyzeEachResource: false,
                 });
                 c.analysis = timedRun(open, result, started);
               },

@@ -4,7 +4,8 @@
  * pack through the ts-node that `@pulumi/pulumi` vendors), read the port it prints, and speak
  * Pulumi's gRPC analyzer protocol with the stubs `@pulumi/pulumi` ships: GetAnalyzerInfo,
  * Configure (the stack's policy config, reconciled with the pack's defaults as the CLI does),
- * ConfigureStack, Analyze for each resource, AnalyzeStack for the whole stack.
+ * ConfigureStack, Analyze for each resource (optional: see `analyzeEachResource`), AnalyzeStack for
+ * the whole stack.
  *
  * Resource properties are encoded as the engine encodes them: a google.protobuf.Struct with the
  * unknown sentinel for preview-time unknowns and the secret signature object for secrets.
@@ -18,6 +19,9 @@ import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/st
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
 import { compiledPackDir } from "./compiled-pack";
+
+/** Preload for the analyzer process (plain JavaScript; the transpiled copy of infra/ carries it too). */
+const DEFER_SDK_MODULES = path.resolve(__dirname, "..", "build", "defer-sdk-modules-preload.js");
 
 /** The engine's sentinel for a value unknown until the update (`@pulumi/pulumi/runtime/rpc.ts` `unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -60,6 +64,13 @@ export interface RunPolicyPackOptions {
   readonly project?: string;
   /** Preview (`true`) or update. @default true */
   readonly dryRun?: boolean;
+  /**
+   * Send every resource to `Analyze`, one call each, before `AnalyzeStack`, as the Pulumi CLI does.
+   * Only resource policies answer those calls; a pack of stack policies only (this project's: every
+   * rule goes through `toPolicy`, a stack policy) answers each with nothing, so `npm run plan` skips
+   * them (908 round trips at 50 workloads). @default true
+   */
+  readonly analyzeEachResource?: boolean;
   /** Kill the analyzer and fail after this long. @default 120000 */
   readonly timeoutMs?: number;
   /**
@@ -218,18 +229,34 @@ async function converse(client: AnalyzerClient, options: AnalysisRequest, analyz
   await unary<analyzerpb.AnalyzerStackConfigureResponse>("ConfigureStack", (cb) => client.configureStack(stackReq, cb));
 
   const responses: analyzerpb.AnalyzeResponse[] = [];
-  for (const resource of options.resources) {
-    const req = new analyzerpb.AnalyzeRequest();
-    req.setUrn(resource.urn);
-    req.setType(resource.type);
-    req.setName(resource.name);
-    req.setProperties(toStruct(resource.properties));
-    req.setOptions(resourceOptions(resource));
-    if (resource.provider !== undefined) req.setProvider(providerResource(resource.provider));
-    responses.push(await unary<analyzerpb.AnalyzeResponse>("Analyze", (cb) => client.analyze(req, cb)));
+  // Each resource's properties are encoded once, for Analyze and AnalyzeStack alike, and each provider once (many resources share one).
+  const providers = new Map<NonNullable<AnalyzerResource["provider"]>, analyzerpb.AnalyzerProviderResource>();
+  const encodedProvider = (provider: NonNullable<AnalyzerResource["provider"]>) => {
+    const known = providers.get(provider);
+    if (known !== undefined) return known;
+    const encoded = providerResource(provider);
+    providers.set(provider, encoded);
+    return encoded;
+  };
+  const encoded = options.resources.map((resource) => ({
+    resource,
+    properties: toStruct(resource.properties),
+    provider: resource.provider === undefined ? undefined : encodedProvider(resource.provider),
+  }));
+  if (options.analyzeEachResource ?? true) {
+    for (const { resource, properties, provider } of encoded) {
+      const req = new analyzerpb.AnalyzeRequest();
+      req.setUrn(resource.urn);
+      req.setType(resource.type);
+      req.setName(resource.name);
+      req.setProperties(properties);
+      req.setOptions(resourceOptions(resource));
+      if (provider !== undefined) req.setProvider(provider);
+      responses.push(await unary<analyzerpb.AnalyzeResponse>("Analyze", (cb) => client.analyze(req, cb)));
+    }
   }
   const stackRequest = new analyzerpb.AnalyzeStackRequest();
-  stackRequest.setResourcesList(options.resources.map(encodeResource));
+  stackRequest.setResourcesList(encoded.map(({ resource, properties, provider }) => encodeResource(resource, properties, provider)));
   responses.push(await unary<analyzerpb.AnalyzeResponse>("AnalyzeStack", (cb) => client.analyzeStack(stackRequest, cb)));
 
   const levels = new Map(Object.entries(config).map(([name, entry]) => [name, entry.enforcementLevel]));
@@ -341,15 +368,15 @@ function providerResource(provider: NonNullable<AnalyzerResource["provider"]>): 
   return p;
 }
 
-function encodeResource(resource: AnalyzerResource): analyzerpb.AnalyzerResource {
+function encodeResource(resource: AnalyzerResource, properties: Struct, provider: analyzerpb.AnalyzerProviderResource | undefined): analyzerpb.AnalyzerResource {
   const r = new analyzerpb.AnalyzerResource();
   r.setUrn(resource.urn);
   r.setType(resource.type);
   r.setName(resource.name);
-  r.setProperties(toStruct(resource.properties));
+  r.setProperties(properties);
   r.setOptions(resourceOptions(resource));
   if (resource.parent !== undefined) r.setParent(resource.parent);
-  if (resource.provider !== undefined) r.setProvider(providerResource(resource.provider));
+  if (provider !== undefined) r.setProvider(provider);
   r.setDependenciesList([...(resource.dependencies ?? [])]);
   return r;
 }
@@ -372,7 +399,8 @@ function startAnalyzer(packDir: string): Analyzer {
   const env = { ...process.env };
   // Loaders the calling process runs under (tsx, vitest) are not the analyzer's business.
   delete env.NODE_OPTIONS;
-  const child: ChildProcess = spawn(process.execPath, [entrypoint, "127.0.0.1:1", packDir], { cwd: packDir, env, stdio: ["ignore", "pipe", "pipe"] });
+  // The SDK parts the analyzer never uses (the TypeScript compiler, arborist, the Automation API) load on first use.
+  const child: ChildProcess = spawn(process.execPath, ["--require", DEFER_SDK_MODULES, entrypoint, "127.0.0.1:1", packDir], { cwd: packDir, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let stdout = "";
   child.stderr?.setEncoding("utf8");

@@ -21,25 +21,30 @@ export function toAnalyzerResources(registered: readonly RegisteredResource[], o
   const project = options.project ?? "gpu-inference";
   const withUrns = registered.map((r) => ({ ...r, urn: r.urn ?? `urn:pulumi:${options.stack}::${project}::${r.type}::${r.name}` }));
   const byUrn = new Map(withUrns.map((r) => [r.urn, r]));
+  // One provider object per provider URN, shared by every resource it manages (encoded once, here and in the analyzer driver).
+  const providers = new Map<string, NonNullable<AnalyzerResource["provider"]>>();
+  const providerOf = (providerUrn: string): NonNullable<AnalyzerResource["provider"]> => {
+    const known = providers.get(providerUrn);
+    if (known !== undefined) return known;
+    const provider = byUrn.get(providerUrn);
+    const entry = {
+      urn: providerUrn,
+      type: provider?.type ?? typeFromUrn(providerUrn),
+      name: provider?.name ?? providerUrn.slice(providerUrn.lastIndexOf("::") + 2),
+      properties: provider === undefined ? {} : encodeProperties(provider.inputs),
+    };
+    providers.set(providerUrn, entry);
+    return entry;
+  };
   return withUrns.map((r): AnalyzerResource => {
     const providerUrn = r.provider === undefined || r.provider === "" ? undefined : r.provider.slice(0, r.provider.lastIndexOf("::"));
-    const provider = providerUrn === undefined ? undefined : byUrn.get(providerUrn);
     return {
       urn: r.urn,
       type: r.type,
       name: r.name,
       properties: encodeProperties(r.inputs),
       ...(r.parent !== undefined && r.parent !== "" ? { parent: r.parent } : {}),
-      ...(providerUrn !== undefined
-        ? {
-            provider: {
-              urn: providerUrn,
-              type: provider?.type ?? typeFromUrn(providerUrn),
-              name: provider?.name ?? providerUrn.slice(providerUrn.lastIndexOf("::") + 2),
-              properties: provider === undefined ? {} : encodeProperties(provider.inputs),
-            },
-          }
-        : {}),
+      ...(providerUrn !== undefined ? { provider: providerOf(providerUrn) } : {}),
     };
   });
 }

@@ -26,6 +26,7 @@ import {
 import { toAnalyzerResources, type RegisteredResource } from "../../infra/policy/resources";
 import { eksVersionSupport } from "../../policies/eks-versions";
 import { RULES } from "../../policies/rules/all";
+import { toPolicy } from "../../policies/rules/internal/rule";
 import { routedStack } from "../fixtures/resources/router-stack";
 import { compliantStack, inputsOf, SECRET_TOKEN, setPath, STACK, without } from "../fixtures/resources/compliant-stack";
 import { replaced, valuePaths } from "../fixtures/resources/mutations";
@@ -53,8 +54,9 @@ afterAll(async () => {
   await session?.close();
 });
 
+/** As `npm run plan` sends a stack: AnalyzeStack only (the per-resource calls are compared with it below). */
 const analyze = (stack: readonly RegisteredResource[], policyConfig: PolicyConfigFile) =>
-  session.analyze({ stack: STACK, resources: toAnalyzerResources(stack, { stack: STACK }), policyConfig });
+  session.analyze({ stack: STACK, resources: toAnalyzerResources(stack, { stack: STACK }), policyConfig, analyzeEachResource: false });
 const checkOf = (message: string) => /\[([a-z-]+\/[a-z-]+)\]/.exec(message)?.[1];
 
 describe("the policy pack in its analyzer process", () => {
@@ -218,10 +220,24 @@ describe("the dev stack's program under mocks", () => {
     expect(JSON.stringify(resources)).toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
   });
 
+  it("answers the same without per-resource Analyze calls (as npm run plan sends it): every policy of the pack is a stack policy", async () => {
+    for (const rule of RULES) {
+      const policy = toPolicy(rule) as { validateStack?: unknown; validateResource?: unknown };
+      expect(policy.validateResource, rule.name).toBeUndefined();
+      expect(typeof policy.validateStack, rule.name).toBe("function");
+    }
+    for (const policyConfig of [DEV, PROD]) {
+      const each = await session.analyze({ stack: "dev", resources, policyConfig });
+      const once = await session.analyze({ stack: "dev", resources, policyConfig, analyzeEachResource: false });
+      expect(once.diagnostics).toEqual(each.diagnostics);
+      expect(once.notApplicable).toEqual(each.notApplicable);
+    }
+  });
+
   it("passes dev.json with nothing mandatory, and prod.json's non-economic policies with nothing but preview advisories", async () => {
-    const dev = await session.analyze({ stack: "dev", resources, policyConfig: DEV });
+    const dev = await session.analyze({ stack: "dev", resources, policyConfig: DEV, analyzeEachResource: false });
     expect(blockingDiagnostics(dev)).toEqual([]);
-    const prod = await session.analyze({ stack: "dev", resources, policyConfig: PROD });
+    const prod = await session.analyze({ stack: "dev", resources, policyConfig: PROD, analyzeEachResource: false });
     const nonEconomic = prod.diagnostics.filter((d) => d.policyName !== "inference-break-even");
     // Policy documents that interpolate ARNs are unknown at preview: explicit advisories, never refusals.
     const preview = nonEconomic.filter((d) => d.message.includes("cannot verify during preview"));

@@ -6,6 +6,7 @@
  * policy. Rules instead take a plain snapshot in which every unknown is an explicit `Unknown`
  * marker carrying its path, and decide for themselves what an unknown means for each check.
  */
+import { types } from "node:util";
 import { UnknownValueError } from "@pulumi/policy";
 
 /** The engine's unknown sentinels, one per type (`@pulumi/pulumi/runtime/rpc.ts`, `@pulumi/policy/proxy.ts`). */
@@ -32,12 +33,26 @@ export class Unknown {
 export type Plain = null | boolean | number | string | Unknown | readonly Plain[] | { readonly [key: string]: Plain };
 export type PlainRecord = { readonly [key: string]: Plain };
 
+/**
+ * The key on which `@pulumi/policy`'s unknown-checking proxy answers with the plain object it wraps
+ * (`getSpecialProxyTarget` in `@pulumi/policy/proxy.ts`, 1.21). Reading the plain data directly
+ * gives the same snapshot (the proxy's unknowns are exactly `UNKNOWN_SENTINELS`, checked here)
+ * without a new proxy and a thrown error per property: the pack's 11 policies each snapshot every
+ * resource of the stack.
+ */
+const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
+
 /** A plain copy of `value` with every unknown replaced by an `Unknown` marker. Never throws on unknowns. */
 export function snapshot(value: unknown, path = ""): Plain {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? new Unknown(path) : value;
   if (typeof value === "number" || typeof value === "boolean") return value;
   if (value instanceof Unknown) return value;
+  // Only a real proxy: plain data (a label named like the key, say) is never taken for one.
+  if (typeof value === "object" && types.isProxy(value)) {
+    const target = readOrUnknown(() => (value as Record<string, unknown>)[PROXY_TARGET_KEY], path);
+    if (typeof target === "object" && target !== null && !types.isProxy(target) && !(target instanceof Unknown)) return snapshot(target, path);
+  }
   if (Array.isArray(value)) {
     const out: Plain[] = [];
     const length = readOrUnknown(() => (value as unknown[]).length, path);
