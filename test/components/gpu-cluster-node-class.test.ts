@@ -30,6 +30,7 @@ const baseArgs: GpuClusterArgs = {
   clusterName: "inference-dev",
   environment: "dev",
   region: "us-east-1",
+  availabilityZoneIds: ["use1-az1", "use1-az2"],
   gpuPools: [
     { name: "l40s", instanceTypes: ["g6e.12xlarge"], gpuLimit: 8, podEphemeralStorageGiB: 228 },
     { name: "l4", instanceTypes: ["g6.xlarge"], capacityType: "spot", gpuLimit: 4, podEphemeralStorageGiB: 53 },
@@ -75,7 +76,7 @@ describe("GPU pool NodeClasses", () => {
   });
 
   it("selects the existing VPC's private subnets when the cluster runs in one", async () => {
-    const { recorded } = await build({ existingVpc: { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"] } });
+    const { recorded } = await build({ existingVpc: { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"] }, availabilityZoneIds: undefined });
     expect((nodeClass(recorded, "l40s").inputs as unknown as NodeClassInputs).spec.subnetSelectorTerms).toEqual([{ id: "subnet-0a1b2c3d4e5f60718" }, { id: "subnet-0f1e2d3c4b5a69788" }]);
   });
 
