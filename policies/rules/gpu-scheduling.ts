@@ -1,13 +1,14 @@
 /**
  * gpu-scheduling: a GPU workload lands on the GPU pool it is costed on, gets whole GPUs, can
- * run tensor parallelism, is not killed while it loads its model, and is not evicted all at
- * once by a node drain.
+ * run tensor parallelism, is not killed while it loads its model, is not evicted all at
+ * once by a node drain, and its pool has room for it at full scale, rollout included.
  */
 import { z } from "zod";
 import { COLD_START_ANNOTATION } from "../contract";
 import { EPHEMERAL_STORAGE_LIMITS, nodeDiskGiBFor, parseStorageGiB, podEphemeralStorageCapacityGiB } from "../node-class";
 import { declaredColdStart } from "./internal/cold-start";
 import { Findings } from "./internal/findings";
+import { atMaxTerms, fullScaleGpus, surgeTerm } from "./internal/full-scale";
 import {
   containerGpus,
   containersOf,
@@ -48,13 +49,14 @@ const checks = {
   "gpu-less-sidecar": "a container without GPUs in a GPU pod sets NVIDIA_VISIBLE_DEVICES=void (otherwise it sees every GPU of the node)",
   "eviction-allowed": "no PodDisruptionBudget blocks every voluntary eviction (maxUnavailable 0, minAvailable 100 % or at least the workload's most replicas)",
   "node-disk": "a pod's ephemeral-storage request fits the node disk of its pool's NodeClass, after the image, logs and the kubelet's reserves",
+  "pool-headroom": "a GPU NodePool's `limits[\"nvidia.com/gpu\"]` holds every GPU workload placed on it at max replicas plus the largest rolling-update surge (else a rollout at full scale stalls)",
 } as const;
 
 export const gpuScheduling: RuleDefinition<typeof config> = {
   name: "gpu-scheduling",
-  description: "GPU workloads set GPU limits, tolerate GPU nodes, select their node pool, mount shared memory for tensor parallelism, allow model load in a startup probe and have a PodDisruptionBudget.",
+  description: "GPU workloads set GPU limits, tolerate GPU nodes, select their node pool, mount shared memory for tensor parallelism, allow model load in a startup probe and have a PodDisruptionBudget; GPU node pools' limits leave room for a rollout at full scale.",
   remediation:
-    "On the pod template: resources.limits[\"nvidia.com/gpu\"], a toleration for nvidia.com/gpu, nodeSelector karpenter.sh/nodepool=<pool>, an emptyDir {medium: Memory} at /dev/shm when using more than one GPU, a startupProbe with failureThreshold × periodSeconds ≥ the cold start; and a PodDisruptionBudget selecting the pods.",
+    "On the pod template: resources.limits[\"nvidia.com/gpu\"], a toleration for nvidia.com/gpu, nodeSelector karpenter.sh/nodepool=<pool>, an emptyDir {medium: Memory} at /dev/shm when using more than one GPU, a startupProbe with failureThreshold × periodSeconds ≥ the cold start; and a PodDisruptionBudget selecting the pods; a NodePool limits[\"nvidia.com/gpu\"] of at least its workloads' max replicas × GPUs per pod plus the largest rolling-update surge.",
   enforcementLevel: "mandatory",
   checks,
   config,
@@ -64,6 +66,7 @@ export const gpuScheduling: RuleDefinition<typeof config> = {
     for (const workload of workloads) checkWorkload(view, workload, cfg.defaultStartupSeconds, found);
     const budgets = view.ofType(TYPES.podDisruptionBudget);
     for (const pdb of budgets) found.check("eviction-allowed", pdb.urn, `${describe(pdb)}'s eviction check`, () => checkEvictionAllowed(view, pdb, found));
+    for (const pool of view.ofType(TYPES.nodePool)) found.check("pool-headroom", pool.urn, `${describe(pool)}'s GPU limit headroom check`, () => checkPoolHeadroom(view, pool, workloads, found));
     return found.result(workloads.length === 0 && budgets.length === 0 ? "no GPU workloads or PodDisruptionBudgets in the stack" : undefined);
   },
 };
@@ -267,6 +270,32 @@ function maxReplicasOf(view: StackView, workload: Workload): number {
   const scaler = scaledObjectsOf(view, workload)[0];
   if (scaler !== undefined) return asCount(at(scaler.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULTS.maxReplicaCount;
   return asCount(at(workload.resource.props, "spec", "replicas")) ?? 1;
+}
+
+/**
+ * pool-headroom: Karpenter launches no node once a NodePool's nodes reach its `spec.limits` (karpenter.sh/docs,
+ * Concepts › NodePools, "spec.limits": the limit is checked against the capacity of the nodes the pool already runs).
+ * A pool sized for its workloads at max replicas has no room for a rolling update's surge pod, which then stays
+ * Pending, and the rollout (and `pulumi up`) stalls: the same arithmetic as tenant-isolation/quota-headroom, one
+ * level up. Pods are summed by their GPU requests; nodes count whole instances, so this is the least the limit must be.
+ */
+function checkPoolHeadroom(view: StackView, pool: ResourceView, workloads: readonly GpuWorkload[], found: Findings): void {
+  const limit = asCount(at(pool.props, "spec", "limits", GPU_RESOURCE));
+  if (limit === undefined) return; // no GPU limit: Karpenter puts no ceiling on the pool
+  const placed = workloads.filter((workload) => {
+    const selection = selectedNodePools(view, workload);
+    return selection.kind === "selected" && selection.pools.some((p) => p.urn === pool.urn);
+  });
+  const scale = fullScaleGpus(view, placed);
+  if (limit >= scale.neededGpus) return;
+  found.violation(
+    "pool-headroom",
+    pool.urn,
+    `${describe(pool)}'s GPU limit (\`spec.limits["${GPU_RESOURCE}"]: ${limit}\`) is below what the workloads placed on it can hold: ${scale.atMaxGpus} GPUs at max replicas (${atMaxTerms(scale)})${surgeTerm(scale)} = ${scale.neededGpus}. ` +
+      (scale.largestSurge === undefined
+        ? `Raise the pool's limit (\`cluster.gpuPools[].gpuLimit\`) to at least ${scale.neededGpus}.`
+        : `At full scale Karpenter launches no node for a rollout's surge pod, which stays Pending, and the rollout stalls. Raise the pool's limit (\`cluster.gpuPools[].gpuLimit\`) to at least ${scale.neededGpus}, or roll that Deployment with maxSurge: 0 (it then drops a replica during the rollout).`),
+  );
 }
 
 /** eviction-allowed: a budget that no eviction can satisfy stalls node drains, upgrades and Karpenter consolidation forever. */

@@ -5,15 +5,14 @@
  */
 import { z } from "zod";
 import { Findings } from "./internal/findings";
+import { atMaxTerms, fullScaleGpus, surgeTerm } from "./internal/full-scale";
 import {
   GPU_RESOURCE,
-  gpusPerPod,
   gpuWorkloadsOf,
   inNamespace,
   namespaceResource,
   requireGpu,
   sameNamespace,
-  scaledObjectsOf,
   selectorMatches,
   TYPES,
   type GpuWorkload,
@@ -155,54 +154,17 @@ function checkNamespace(view: StackView, ns: string, workloads: readonly GpuWork
     const numeric = hards.filter((h): h is number => h !== undefined);
     if (numeric.length === 0) return; // no quota: the gpu-quota check reports it
     const hard = Math.min(...numeric);
-    const held = workloads.map((w) => ({ name: `${w.kind} ${objectName(w.resource) ?? w.resource.name}`, gpus: gpusPerPod(w), most: mostReplicas(view, w), surge: surgePods(view, w) }));
-    const atMax = held.reduce((sum, w) => sum + w.most * w.gpus, 0);
-    const largest = held.reduce<(typeof held)[number] | undefined>((best, w) => (w.surge * w.gpus > (best === undefined ? 0 : best.surge * best.gpus) ? w : best), undefined);
-    const surge = largest === undefined ? 0 : largest.surge * largest.gpus;
-    if (hard >= atMax + surge) return;
-    const parts = held.filter((w) => w.gpus > 0).map((w) => `${w.name} ${w.most} × ${w.gpus}`).join(", ");
-    const surgeText = largest === undefined ? "" : ` plus ${surge} for the largest rolling-update surge (${largest.name}: ${largest.surge} pod${largest.surge === 1 ? "" : "s"} × ${largest.gpus} GPU${largest.gpus === 1 ? "" : "s"})`;
+    const scale = fullScaleGpus(view, workloads);
+    if (hard >= scale.neededGpus) return;
     found.violation(
       "quota-headroom",
       urn,
-      `${tenant}'s GPU quota (\`${GPU_QUOTA_KEY}: ${hard}\`) is below what its workloads can hold: ${atMax} GPUs at max replicas (${parts})${surgeText} = ${atMax + surge}. ` +
-        (largest === undefined
-          ? `Raise the quota to ${atMax + surge}.`
-          : `At full scale a rollout's surge pod is rejected by the quota and the rollout stalls. Raise the quota to ${atMax + surge}, or roll that Deployment with maxSurge: 0 (it then drops a replica during the rollout).`),
+      `${tenant}'s GPU quota (\`${GPU_QUOTA_KEY}: ${hard}\`) is below what its workloads can hold: ${scale.atMaxGpus} GPUs at max replicas (${atMaxTerms(scale)})${surgeTerm(scale)} = ${scale.neededGpus}. ` +
+        (scale.largestSurge === undefined
+          ? `Raise the quota to ${scale.neededGpus}.`
+          : `At full scale a rollout's surge pod is rejected by the quota and the rollout stalls. Raise the quota to ${scale.neededGpus}, or roll that Deployment with maxSurge: 0 (it then drops a replica during the rollout).`),
     );
   });
-}
-
-/** KEDA's default `maxReplicaCount` (keda.sh ScaledObject / ScaledJob spec, "maxReplicaCount: 100"). */
-const KEDA_DEFAULT_MAX_REPLICAS = 100;
-
-/** The most pods a workload runs at once: a ScaledObject's or ScaledJob's maxReplicaCount, else `replicas` / `parallelism` (default 1). Throws `UnknownRead`. */
-function mostReplicas(view: StackView, workload: GpuWorkload): number {
-  if (workload.kind === "ScaledJob") return asCount(at(workload.resource.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULT_MAX_REPLICAS;
-  if (workload.kind === "Deployment" || workload.kind === "StatefulSet") {
-    const scaler = scaledObjectsOf(view, workload)[0];
-    if (scaler !== undefined) return asCount(at(scaler.props, "spec", "maxReplicaCount")) ?? KEDA_DEFAULT_MAX_REPLICAS;
-    return asCount(at(workload.resource.props, "spec", "replicas")) ?? 1;
-  }
-  if (workload.kind === "Job") return asCount(at(workload.resource.props, "spec", "parallelism")) ?? 1;
-  return 0; // a DaemonSet runs one pod per node: bounded by nodes, not by a replica count
-}
-
-/**
- * Extra pods a Deployment's rolling update starts above its replicas: `maxSurge` (an integer, or a percentage of
- * the replicas rounded up), default 25 %; none for `Recreate` (kubernetes.io, Deployments: "Max Surge"). Throws `UnknownRead`.
- */
-function surgePods(view: StackView, workload: GpuWorkload): number {
-  if (workload.kind !== "Deployment") return 0;
-  const strategy = at(workload.resource.props, "spec", "strategy");
-  if (asString(at(strategy, "type")) === "Recreate") return 0;
-  const raw = known(at(strategy, "rollingUpdate", "maxSurge"));
-  const replicas = mostReplicas(view, workload);
-  if (raw === undefined || raw === null) return Math.ceil(0.25 * replicas);
-  const count = asCount(raw);
-  if (count !== undefined) return count;
-  const percent = typeof raw === "string" ? /^(\d+)%$/.exec(raw.trim()) : null;
-  return percent !== null ? Math.ceil((Number(percent[1]) / 100) * replicas) : 0;
 }
 
 /** Whether a policy is default-deny: selects every pod, both policy types, no rules. Throws `UnknownRead`. */

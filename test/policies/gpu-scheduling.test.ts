@@ -37,6 +37,7 @@ describe("gpu-scheduling", () => {
     const stack = compliantStack();
     const deployment = inputsOf(stack, DEPLOYMENT, "chat");
     setPath(deployment, [...container, "resources", "limits", "nvidia.com/gpu"], 4);
+    setPath(inputsOf(stack, "kubernetes:karpenter.sh/v1:NodePool", "l40s"), ["spec", "limits", "nvidia.com/gpu"], "22"); // 4 × 4 + 2 + a 4-GPU surge
     expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
   });
 
@@ -74,5 +75,73 @@ describe("gpu-scheduling", () => {
     const result = evaluate(gpuScheduling, stack);
     expect(violated(result)).toEqual([]);
     expect(unverified(result)).toEqual(["gpu-scheduling/node-disk"]);
+  });
+
+  describe("pool-headroom: a GPU pool's limit leaves room for a rollout at full scale", () => {
+    const NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool";
+    const SCALED_JOB = "kubernetes:keda.sh/v1alpha1:ScaledJob";
+    const poolLimit = (stack: ReturnType<typeof compliantStack>, pool: string, limit: unknown) => setPath(inputsOf(stack, NODE_POOL, pool), ["spec", "limits", "nvidia.com/gpu"], limit);
+    /** A second GPU pool `l4`, labelled and limited like the fixture's `l40s`. */
+    const withSecondPool = (stack: ReturnType<typeof compliantStack>, limit: string) => {
+      const l40s = stack.find((r) => r.type === NODE_POOL && r.name === "l40s")!;
+      const l4 = { ...structuredClone(l40s), name: "l4", ...(l40s.urn !== undefined ? { urn: l40s.urn.replace(/l40s$/, "l4") } : {}) };
+      setPath(l4.inputs, ["metadata"], { name: "l4", labels: { "gpu-inference/pool": "l4" } });
+      setPath(l4.inputs, ["spec", "template", "metadata", "labels"], { "gpu-inference/pool": "l4" });
+      setPath(l4.inputs, ["spec", "limits", "nvidia.com/gpu"], limit);
+      stack.push(l4);
+    };
+
+    it("refuses a limit below the pool's workloads at max replicas plus the largest surge, and says the arithmetic", () => {
+      const stack = compliantStack();
+      poolLimit(stack, "l40s", "6");
+      const result = evaluate(gpuScheduling, stack);
+      expect(violated(result)).toEqual(["gpu-scheduling/pool-headroom"]);
+      expect(result.findings[0]?.urn).toMatch(/NodePool::l40s$/);
+      expect(result.findings[0]?.message).toBe(
+        'NodePool "l40s"\'s GPU limit (`spec.limits["nvidia.com/gpu"]: 6`) is below what the workloads placed on it can hold: 6 GPUs at max replicas (Deployment chat 4 × 1, ScaledJob summarize 2 × 1) plus 1 for the largest rolling-update surge (Deployment chat: 1 pod × 1 GPU) = 7. ' +
+          "At full scale Karpenter launches no node for a rollout's surge pod, which stays Pending, and the rollout stalls. Raise the pool's limit (`cluster.gpuPools[].gpuLimit`) to at least 7, or roll that Deployment with maxSurge: 0 (it then drops a replica during the rollout).",
+      );
+      poolLimit(stack, "l40s", 7);
+      expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+    });
+
+    it("counts no surge for a Recreate rollout", () => {
+      const stack = compliantStack();
+      poolLimit(stack, "l40s", "6");
+      setPath(inputsOf(stack, DEPLOYMENT, "chat"), ["spec", "strategy"], { type: "Recreate" });
+      expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+    });
+
+    it("counts only the workloads that land on the pool, each pool against its own limit", () => {
+      const stack = compliantStack();
+      withSecondPool(stack, "2");
+      setPath(inputsOf(stack, SCALED_JOB, "summarize-batch"), ["spec", "jobTargetRef", "template", "spec", "nodeSelector"], { "gpu-inference/pool": "l4" });
+      poolLimit(stack, "l40s", "5"); // chat alone: 4 × 1 + a surge of 1
+      expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+      poolLimit(stack, "l4", "1"); // summarize: 2 × 1
+      const result = evaluate(gpuScheduling, stack);
+      expect(violated(result)).toEqual(["gpu-scheduling/pool-headroom"]);
+      expect(result.findings[0]?.message).toContain("2 GPUs at max replicas (ScaledJob summarize 2 × 1) = 2. Raise the pool's limit");
+    });
+
+    it("has nothing to check on a pool without a GPU limit (Karpenter puts no ceiling on it)", () => {
+      const stack = compliantStack();
+      setPath(inputsOf(stack, NODE_POOL, "l40s"), ["spec", "limits"], undefined);
+      expect(violated(evaluate(gpuScheduling, stack))).toEqual([]);
+    });
+
+    it("cannot verify while the limit, or where a workload lands, is unknown, and never refuses for it", () => {
+      const unknownLimit = compliantStack();
+      poolLimit(unknownLimit, "l40s", UNKNOWN);
+      const result = evaluate(gpuScheduling, unknownLimit);
+      expect(violated(result)).toEqual([]);
+      expect(unverified(result)).toEqual(["gpu-scheduling/pool-headroom"]);
+      const unknownPool = compliantStack();
+      poolLimit(unknownPool, "l40s", "6");
+      setPath(inputsOf(unknownPool, SCALED_JOB, "summarize-batch"), ["spec", "jobTargetRef", "template", "spec", "nodeSelector"], UNKNOWN);
+      const placed = evaluate(gpuScheduling, unknownPool);
+      expect(violated(placed)).toEqual([]);
+      expect(unverified(placed)).toContain("gpu-scheduling/pool-headroom");
+    });
   });
 });
