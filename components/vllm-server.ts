@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { ServingPlan } from "./internal/serving-plan";
+import { ROLLING_UPDATE_SURGE_REPLICAS, type ServingPlan } from "./internal/serving-plan";
 import { workloadProfileSchema, type WorkloadProfile } from "../policies/economics/schema";
 import { COLD_START_ANNOTATION, GUARD_SCRAPE_JOB, REQUESTS_PER_BATCH_FILE_ANNOTATION, WORKLOAD_PROFILE_ANNOTATION } from "../policies/contract";
 import type { CrdSources } from "./internal/cluster-contract";
@@ -240,7 +240,7 @@ export class VllmServer extends pulumi.ComponentResource {
         spec: {
           // No `replicas`: KEDA's HPA owns the count; Pulumi applying one on every `up` would fight it.
           selector: { matchLabels: selector },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: ROLLING_UPDATE_SURGE_REPLICAS, maxUnavailable: 0 } },
           progressDeadlineSeconds: startupTimeoutSeconds + plan.coldStartSeconds,
           revisionHistoryLimit: 5,
           template: {

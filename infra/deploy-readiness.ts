@@ -6,7 +6,7 @@
  */
 import { EKS_DISALLOWED_ZONE_IDS } from "../components/internal/availability-zones";
 import { DOCKER_HUB_ANONYMOUS_PULLS_PER_HOUR, DOCKER_HUB_PULLS_PER_POD } from "../components/internal/image-cache";
-import { servingPlan } from "../components/internal/serving-plan";
+import { ROLLING_UPDATE_SURGE_REPLICAS, servingPlan } from "../components/internal/serving-plan";
 import { stagingTimeoutSeconds } from "../components/internal/weights-stager";
 import { instanceById, natGatewayUsdPerGb } from "../policies/economics/catalog";
 import { workloadWeightGiB } from "../policies/economics/evaluate";
@@ -61,7 +61,7 @@ export function gatedWorkloads(config: StackConfig): string[] {
   return config.workloads.filter((w) => GATED_MODEL_PREFIXES.some((p) => w.model.id.startsWith(p))).map((w) => w.name);
 }
 
-/** vCPUs each GPU quota must allow with every workload at its max replicas, worst case over each pool's instance types. */
+/** vCPUs each GPU quota must allow with every workload at its max replicas plus the largest rollout surge, worst case over each pool's instance types. */
 export function gpuVcpuNeeds(config: StackConfig): { readonly code: string; readonly name: string; readonly vcpus: number; readonly pools: readonly string[] }[] {
   const needs = new Map<string, { code: string; name: string; vcpus: number; pools: string[] }>();
   for (const pool of config.cluster.gpuPools) {
@@ -70,10 +70,14 @@ export function gpuVcpuNeeds(config: StackConfig): { readonly code: string; read
     let worst = { vcpus: 0, family: "G" as "G" | "P" };
     for (const id of pool.instanceTypes) {
       const instance = instanceById(id);
-      const instances = workloads.reduce((sum, w) => {
+      const nodesFor = (w: (typeof workloads)[number], replicas: number) => {
         const perInstance = Math.floor(instance.gpuCount / w.serving.gpusPerReplica);
-        return perInstance === 0 ? sum : sum + Math.ceil(w.serving.maxReplicas / perInstance);
-      }, 0);
+        return perInstance === 0 ? 0 : Math.ceil(replicas / perInstance);
+      };
+      const atMax = workloads.reduce((sum, w) => sum + nodesFor(w, w.serving.maxReplicas), 0);
+      // At full scale, an interactive rollout's surge replica may need an instance of its own (one rollout at a time).
+      const surge = Math.max(0, ...workloads.filter((w) => w.tier === "interactive").map((w) => nodesFor(w, w.serving.maxReplicas + ROLLING_UPDATE_SURGE_REPLICAS) - nodesFor(w, w.serving.maxReplicas)));
+      const instances = atMax + surge;
       // The NodePool's GPU limit caps what Karpenter launches.
       const capped = Math.min(instances, Math.ceil(pool.gpuLimit / instance.gpuCount));
       const vcpus = capped * instance.vcpu;
@@ -134,7 +138,7 @@ export function deployReadiness(
   for (const need of gpuVcpuNeeds(config)) {
     items.push({
       topic: "quota",
-      message: `EC2 quota ${need.code} "${need.name}" in ${config.cluster.region} must allow ${need.vcpus} vCPUs (pools ${need.pools.join(", ")} at max replicas); check: aws service-quotas get-service-quota --service-code ec2 --quota-code ${need.code}`,
+      message: `EC2 quota ${need.code} "${need.name}" in ${config.cluster.region} must allow ${need.vcpus} vCPUs (pools ${need.pools.join(", ")} at max replicas, rollout surge included); check: aws service-quotas get-service-quota --service-code ec2 --quota-code ${need.code}`,
     });
   }
   const c = config.cluster;

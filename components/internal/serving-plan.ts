@@ -14,6 +14,13 @@ import { sloSchema, type WorkloadProfile } from "../../policies/economics/schema
 import type { CapacityType } from "../../policies/economics/types";
 import { checkpointGiB, type WeightsSource } from "../../policies/economics/weights";
 
+/**
+ * Replicas an interactive Deployment starts above its count while it rolls out (`strategy.rollingUpdate.maxSurge`,
+ * with `maxUnavailable: 0`, so a rollout never loses a replica). Batch ScaledJobs do not roll. The surge needs room
+ * in the tenant's GPU quota, the pool's GPU limit and the EC2 vCPU quota at full scale.
+ */
+export const ROLLING_UPDATE_SURGE_REPLICAS = 1;
+
 /** A GPU pool as the plan reads it (a `cluster.gpuPools[]` entry of the stack config). */
 export interface PlannedPool {
   readonly name: string;

@@ -22,6 +22,16 @@ describe("deploy readiness of the prod stack", () => {
     ]);
   });
 
+  it("counts the instance a rolling update's surge replica launches at full scale (hand arithmetic, dev stack)", () => {
+    // dev l40s: document-processing 4 × 2 GPUs = 2 nodes, support-chat 2 × 4 GPUs = 2 nodes, and support-chat rolls out
+    // with one surge replica of 4 GPUs: a 5th node. g6e.24xlarge has 96 vCPUs: 480 on-demand G, within the pool's limit of 20 GPUs.
+    // l4-spot: ticket-classifier (batch, no surge) 12 × 1 GPU on g6.2xlarge (8 vCPUs): 96 spot G.
+    expect(gpuVcpuNeeds(dev)).toEqual([
+      { code: "L-3819A6DF", name: "All G and VT Spot Instance Requests", vcpus: 96, pools: ["l4-spot"] },
+      { code: "L-DB2E81BA", name: "Running On-Demand G and VT instances", vcpus: 480, pools: ["l40s"] },
+    ]);
+  });
+
   it("says the way in, the token and each placeholder a real pulumi up refuses", () => {
     const items = deployReadiness(prod, { huggingFaceTokenSet: false });
     const text = items.map((i) => `${i.topic}: ${i.message}`).join("\n");
