@@ -84,6 +84,8 @@ describe("unknown values at preview", () => {
         new Set(["gpu-limits", "gpu-toleration", "pool-selector", "shared-memory", "tensor-parallel", "gpu-less-sidecar", "startup-probe", "disruption-budget", "node-disk"].map((c) => `gpu-scheduling/${c}`)),
       );
       expect(onChat.every((f) => f.kind === "unverified" && f.message.includes("`spec.template`"))).toBe(true);
+      // Nor does its pool count it out: the pool's headroom cannot be verified either.
+      expect(result.findings.filter((f) => f.urn.endsWith("NodePool::l40s")).map((f) => `${f.kind} ${f.check}`)).toEqual(["unverified gpu-scheduling/pool-headroom"]);
       // The gate does not skip it either.
       expect(unverified(evaluate(inferenceBreakEven, stack, { today: "2026-11-27" }))).toEqual(["inference-break-even/economics-unknown"]);
     });
