@@ -9,7 +9,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServingPlan } from "./internal/serving-plan";
 import type { TenantClusterRef } from "./internal/cluster-contract";
-import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
+import { bucketKeyThroughS3, podIdentityTrustPolicy, policyDocument } from "./internal/iam";
 
 /** What the batch tier needs from the cluster (a subset of `GpuCluster.tenantRef`). */
 export type BatchClusterRef = Pick<TenantClusterRef, "clusterName" | "region" | "accountId" | "partition" | "weightsBucketArn" | "weightsKeyArn">;
@@ -175,13 +175,7 @@ export class BatchQueue extends pulumi.ComponentResource {
           { Sid: "ReadInputs", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${inputPrefix}*` },
           // The worker confirms an output is stored with HeadObject, which s3:GetObject authorizes; boto3 aborts a failed multipart upload.
           { Sid: "WriteOutputs", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${outputPrefix}*` },
-          {
-            Sid: "UseBucketKeyThroughS3",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: c.weightsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": `s3.${c.region}.amazonaws.com` } },
-          },
+          bucketKeyThroughS3(c.weightsKeyArn, c.region),
         ]),
       },
       child,

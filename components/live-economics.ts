@@ -110,7 +110,7 @@ function validate(args: LiveEconomicsArgs, settings: LiveAlertSettings): string[
     if (!(settings[key] > 0 && settings[key] < 1)) problems.push(`alertSettings.${key}: expected a share between 0 and 1 (exclusive), got ${settings[key]}`);
   }
   if (!(settings.sloBurnRate > 0)) problems.push(`alertSettings.sloBurnRate: expected > 0, got ${settings.sloBurnRate}`);
-  for (const key of ["breakEvenWindow", "breakEvenFor", "capacityCeilingFor", "spillFallbackFor", "poolAtLimitFor"] as const) {
+  for (const key of ["breakEvenWindow", "breakEvenFor", "capacityCeilingFor", "spillFallbackFor", "poolAtLimitFor", "engineMetricsMissingFor"] as const) {
     if (!/^\d+[smhdw]$/.test(settings[key])) problems.push(`alertSettings.${key}: expected a Prometheus duration such as 15m or 6h, got "${settings[key]}"`);
   }
   return problems;

@@ -21,7 +21,7 @@ import {
   tenantQueueNamePrefix,
   tenantWeightsPrefix,
 } from "./internal/cluster-contract";
-import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
+import { bucketKeyThroughS3, podIdentityTrustPolicy, policyDocument } from "./internal/iam";
 import { Problems } from "./internal/validation";
 
 /** Where the inference router runs: the only source of serving traffic. */
@@ -267,13 +267,7 @@ export class Tenant extends pulumi.ComponentResource {
         },
         { Sid: "ReadOwnWeights", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${cluster.weightsBucketArn}/${this.weightsPrefix}*` },
         { Sid: "WriteOwnBatchOutputs", Effect: "Allow", Action: ["s3:PutObject"], Resource: pulumi.interpolate`${cluster.weightsBucketArn}/${this.weightsPrefix}batch/*` },
-        {
-          Sid: "UseWeightsKeyThroughS3",
-          Effect: "Allow",
-          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-          Resource: cluster.weightsKeyArn,
-          Condition: { StringEquals: { "kms:ViaService": `s3.${cluster.region}.amazonaws.com` } },
-        },
+        bucketKeyThroughS3(cluster.weightsKeyArn, cluster.region, "UseWeightsKeyThroughS3"),
         {
           Sid: "UseOwnQueues",
           Effect: "Allow",

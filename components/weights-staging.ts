@@ -14,7 +14,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TenantClusterRef } from "./internal/cluster-contract";
-import { podIdentityTrustPolicy, policyDocument } from "./internal/iam";
+import { bucketKeyThroughS3, podIdentityTrustPolicy, policyDocument } from "./internal/iam";
 import { STAGER_DIR, STAGER_FILE, STAGER_PY, STAGING_TIMEOUT_MARGIN_SECONDS, stagingTimeoutSeconds } from "./internal/weights-stager";
 import { VLLM_IMAGE } from "./internal/vllm-flags";
 import { CONTAINER_SECURITY_CONTEXT, hfTokenSecret, HF_TOKEN_SECRET_KEY, POD_SECURITY_CONTEXT } from "./internal/vllm-pod";
@@ -121,14 +121,8 @@ export class WeightsStaging extends pulumi.ComponentResource {
           { Sid: "ListOwnPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: c.weightsBucketArn, Condition: { StringLike: { "s3:prefix": [`${prefix}/*`] } } },
           // upload_file's multipart calls (Create/UploadPart/Complete) are authorized by s3:PutObject; boto3 aborts a failed upload.
           { Sid: "WriteOwnPrefix", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: pulumi.interpolate`${c.weightsBucketArn}/${prefix}/*` },
-          {
-            Sid: "UseBucketKeyThroughS3",
-            Effect: "Allow",
-            // Multipart uploads to an SSE-KMS bucket need kms:Decrypt as well as kms:GenerateDataKey.
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: c.weightsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": `s3.${c.region}.amazonaws.com` } },
-          },
+          // Multipart uploads to an SSE-KMS bucket need kms:Decrypt as well as kms:GenerateDataKey.
+          bucketKeyThroughS3(c.weightsKeyArn, c.region),
         ]),
       },
       child,

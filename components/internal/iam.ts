@@ -19,6 +19,14 @@ export function policyDocument(statements: readonly PolicyStatement[]): pulumi.O
   return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
 }
 
+/**
+ * Use of an SSE-KMS bucket's key, only through S3 in the region (`kms:ViaService`): reading an
+ * object needs kms:Decrypt, writing one kms:GenerateDataKey, and a multipart upload both.
+ */
+export function bucketKeyThroughS3(keyArn: pulumi.Input<string>, region: string, sid = "UseBucketKeyThroughS3"): PolicyStatement {
+  return { Sid: sid, Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } };
+}
+
 /** Trust policy for a role an AWS service assumes (EKS control plane, EC2 nodes). */
 export function serviceTrustPolicy(service: string, actions: readonly string[]): pulumi.Output<string> {
   return policyDocument([{ Sid: "AllowServiceToAssume", Effect: "Allow", Principal: { Service: service }, Action: actions }]);

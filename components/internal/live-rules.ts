@@ -90,6 +90,8 @@ export interface LiveAlertSettings {
   readonly spillFallbackFor: string;
   /** How long a GPU pool must sit at its limit. @default "15m" */
   readonly poolAtLimitFor: string;
+  /** How long an interactive workload's ready, billed replicas may go without any engine series scraped. @default "10m" */
+  readonly engineMetricsMissingFor: string;
   /** Base of every alert's `runbook_url`; the alert's anchor is appended. @default "docs/runbook.md" */
   readonly runbookUrl: string;
 }
@@ -103,6 +105,7 @@ export const LIVE_ALERT_DEFAULTS: LiveAlertSettings = Object.freeze({
   fallbackShareThreshold: 0.02,
   spillFallbackFor: "15m",
   poolAtLimitFor: "15m",
+  engineMetricsMissingFor: "10m",
   runbookUrl: "docs/runbook.md",
 });
 
@@ -148,6 +151,7 @@ export const LIVE_ALERTS = {
   spillHigh: "OwnedInferenceSpillHigh",
   fallbackHigh: "OwnedInferenceFallbackHigh",
   poolAtLimit: "GpuPoolAtLimit",
+  engineMetricsMissing: "OwnedInferenceEngineMetricsMissing",
 } as const;
 
 /** Quantiles recorded for TTFT and TPOT (label `quantile`). */
@@ -419,6 +423,27 @@ export function workloadRuleGroup(w: LiveWorkloadTargets, settings: LiveAlertSet
       runbook_url: runbook(settings, LIVE_ALERTS.fallbackHigh),
     },
   });
+  if (w.tier === "interactive") {
+    // Interactive series do not read 0 when absent (batch ones do, so an unscraped job already reads as 0 utilization):
+    // when no engine series is scraped while replicas run, the utilization rule has no tokens and the break-even, SLO
+    // and capacity alerts all go quiet, and KEDA's queue query fails. Ready replicas have their engine's HTTP server up
+    // (the readiness probe is its /health, on the port /metrics is served from), so billed + ready + no series is a
+    // broken scrape, not a model still loading. Prometheus ends a series with a stale marker as soon as its scrape
+    // fails or its target goes, so `unless` on the instant vector sees the loss at once; `for` is the sustained window.
+    const engineSeries = `count(${selector(VLLM_METRICS.waitingRequests, engine)})`;
+    alerts.push({
+      alert: LIVE_ALERTS.engineMetricsMissing,
+      expr: `(${recorded(S.gpusBilled, w)} > 0) and on () (${recorded(S.replicasReady, w)} > 0) unless on () ${engineSeries}`,
+      for: settings.engineMetricsMissingFor,
+      // Critical: every other alert of the workload, and its autoscaler, is blind while it holds.
+      labels: alertLabels("critical"),
+      annotations: {
+        summary: `${w.workload}: GPUs billed but no vLLM engine metrics scraped; break-even, SLO and capacity alerts are blind`,
+        description: `{{ $value }} GPUs are billed to ready replicas, but Prometheus has scraped no ${VLLM_METRICS.waitingRequests}{job="${ENGINE_SCRAPE_JOB}", namespace="${w.namespace}", model_name="${w.servedModelName}"} for ${settings.engineMetricsMissingFor}.`,
+        runbook_url: runbook(settings, LIVE_ALERTS.engineMetricsMissing),
+      },
+    });
+  }
   return { name: `gpu-inference.live.${w.workload}`, rules: [...rules, ...alerts] };
 }
 

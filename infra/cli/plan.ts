@@ -15,6 +15,7 @@ import type { RecordedResource } from "../plan/mock-engine";
 import { engineConfigOf, runProgramOffline } from "../plan/run-program";
 import { openPolicyPack, type AnalyzerRun, type PolicyConfigFile, type PolicyPackSession } from "../policy/analyzer";
 import { toAnalyzerResources } from "../policy/resources";
+import type { EconomicsSource } from "../economics-source";
 import { evaluateStack, type StackEvaluation } from "../stack-economics";
 import { debugEnabled, EXIT, EXIT_CODES_HELP, loadSelectedStack, parseFormat, progressOptions, runCli, runCommand, UsageError, useColor, warnIfNoPolicyConfig } from "./common";
 import { blocking, planJson, planMarkdown, planTable, type PlanResult } from "./plan-report";
@@ -63,6 +64,7 @@ interface Context {
   stack: string;
   file: string;
   config: StackConfig;
+  economicsSource: EconomicsSource;
   policyConfigFile: string | null;
   policyConfig: PolicyConfigFile;
   resources: RecordedResource[];
@@ -133,7 +135,8 @@ export function planCommand(): Command {
             {
               title: "cost: evaluate the economics",
               task: (c) => {
-                c.cost = evaluateStack(c.config, c.stack);
+                // The same economics source as npm run cost: its file is named and its waivers count in the stack check, as in the gate.
+                c.cost = evaluateStack(c.config, c.stack, { economicsSource: c.economicsSource });
               },
             },
             {

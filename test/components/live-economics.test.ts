@@ -221,6 +221,7 @@ describe("LiveEconomics resources", () => {
       fallbackShareThreshold: 0.02,
       spillFallbackFor: "15m",
       poolAtLimitFor: "15m",
+      engineMetricsMissingFor: "10m",
       runbookUrl: "docs/runbook.md",
     });
   });
@@ -248,9 +249,19 @@ describe("LiveEconomics resources", () => {
     expect(live.ruleGroups.map((g) => g.name)).toEqual(["gpu-inference.live.chat", "gpu-inference.live.summaries", "gpu-inference.live.pools"]);
     const alertsOf = (i: number) => live.ruleGroups[i]!.rules.filter(isAlert).map((r) => r.alert);
     expect(alertsOf(0).sort()).toEqual(
-      [LIVE_ALERTS.belowBreakEven, LIVE_ALERTS.capacityCeiling, LIVE_ALERTS.ttftSloBurn, LIVE_ALERTS.tpotSloBurn, LIVE_ALERTS.spillHigh, LIVE_ALERTS.fallbackHigh].sort(),
+      [
+        LIVE_ALERTS.belowBreakEven,
+        LIVE_ALERTS.capacityCeiling,
+        LIVE_ALERTS.ttftSloBurn,
+        LIVE_ALERTS.tpotSloBurn,
+        LIVE_ALERTS.spillHigh,
+        LIVE_ALERTS.fallbackHigh,
+        LIVE_ALERTS.engineMetricsMissing,
+      ].sort(),
     );
     expect(alertsOf(1)).not.toContain(LIVE_ALERTS.ttftSloBurn);
+    // Batch series read 0 when no engine is scraped, so an unscraped job already alarms as 0 utilization.
+    expect(alertsOf(1)).not.toContain(LIVE_ALERTS.engineMetricsMissing);
     expect(alertsOf(2)).toEqual([LIVE_ALERTS.poolAtLimit]);
     const records = live.ruleGroups[1]!.rules.filter((r): r is RecordingRule => !isAlert(r)).map((r) => r.record);
     expect(records).not.toContain(LIVE_SERIES.ttftQuantile);
@@ -267,6 +278,13 @@ describe("LiveEconomics resources", () => {
     expect(alert(0, LIVE_ALERTS.capacityCeiling).expr).toBe(`${LIVE_SERIES.queuePerReplica}{workload="chat"} > 4 and ${LIVE_SERIES.replicas}{workload="chat"} >= 4`);
     expect(alert(0, LIVE_ALERTS.spillHigh).expr).toBe(`${LIVE_SERIES.spillShare}{workload="chat"} > 0.05`);
     expect(alert(2, LIVE_ALERTS.poolAtLimit).expr).toBe(`${LIVE_SERIES.poolGpus}{pool="l4-spot"} >= 16`);
+    // Engine metrics missing: the workload's own engine selector (the autoscaler's job, namespace and served model name).
+    const missing = alert(0, LIVE_ALERTS.engineMetricsMissing);
+    expect(missing.expr).toBe(
+      `(${LIVE_SERIES.gpusBilled}{workload="chat"} > 0) and on () (${LIVE_SERIES.replicasReady}{workload="chat"} > 0) unless on () count(vllm:num_requests_waiting{job="vllm-engine", namespace="search", model_name="chat"})`,
+    );
+    expect(missing.for).toBe("10m");
+    expect(missing.labels).toEqual({ workload: "chat", namespace: "search", tier: "interactive", severity: "critical" });
     // The TTFT objective rounds up to vLLM's next bucket (2 s → 2.5 s); TPOT 50 ms is a bucket.
     const ttft = live.ruleGroups[0]!.rules.find((r) => !isAlert(r) && r.record === LIVE_SERIES.ttftSloMiss5m)!;
     expect(ttft.expr).toContain('le="2.5"');

@@ -69,4 +69,23 @@ describe("the program's live economics", () => {
       expect(pools.rules.some((r) => "alert" in r && r.expr === `${LIVE_SERIES.poolGpus}{pool="${pool.name}"} >= ${pool.gpuLimit}`), pool.name).toBe(true);
     }
   });
+
+  it("each interactive workload's engine-metrics-missing alert watches the very series its autoscaler sums", () => {
+    const rule = find(recorded, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${config.cluster.name}-live-economics`);
+    const groups = (rule.inputs.spec as { groups: RuleGroup[] }).groups;
+    expect(config.workloads.some((w) => w.tier === "interactive")).toBe(true);
+    for (const w of config.workloads) {
+      const alert = groups.find((g) => g.name === `gpu-inference.live.${w.name}`)!.rules.find((r): r is AlertingRule => "alert" in r && r.alert === LIVE_ALERTS.engineMetricsMissing);
+      if (w.tier !== "interactive") {
+        expect(alert, w.name).toBeUndefined();
+        continue;
+      }
+      const scaledObject = recorded.find((r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject" && (r.inputs.metadata as { name: string }).name.startsWith(w.name));
+      expect(scaledObject, w.name).toBeDefined();
+      const query = (scaledObject!.inputs.spec as { triggers: { metadata: { query: string } }[] }).triggers[0]!.metadata.query;
+      const summed = /^sum\((.+)\)$/.exec(query)?.[1];
+      expect(summed, query).toBeDefined();
+      expect(alert!.expr, w.name).toContain(`unless on () count(${summed!})`);
+    }
+  });
 });

@@ -25,7 +25,11 @@ interface PlanJson {
   passed: boolean;
   resources: { type: string; name: string; parent: string | null }[];
   diagnostics: { policy: string; enforcement: string; urn: string | null; message: string }[];
-  cost: { workloads: { name: string; verdict: string; passesGate: boolean; ownedMonthlyUsd: number; apiMonthlyUsd: number }[] };
+  cost: {
+    workloads: { name: string; verdict: string; passesGate: boolean; ownedMonthlyUsd: number; apiMonthlyUsd: number }[];
+    economicsFile: string | null;
+    stackCheck: { passes: boolean; waived: string[]; ownedMonthlyUsd: number; apiMonthlyUsd: number };
+  };
 }
 
 const project = tempProject();
@@ -61,6 +65,10 @@ describe("npm run plan", () => {
     const cost = spawnSync(process.execPath, [LAUNCHER, "cost", "--stack", "dev", "--format", "json"], { cwd: REPO_ROOT, encoding: "utf8" });
     const costReport = JSON.parse(cost.stdout) as PlanJson["cost"];
     expect(report.cost.workloads.map((w) => [w.name, w.verdict, w.ownedMonthlyUsd])).toEqual(costReport.workloads.map((w) => [w.name, w.verdict, w.ownedMonthlyUsd]));
+    // The plan's economics come from the policy config, and its stack check leaves out the waived pilot, as the gate does.
+    expect(report.cost.economicsFile).toBe(path.join("policies", "config", "dev.json"));
+    expect(report.cost.stackCheck).toEqual(costReport.stackCheck);
+    expect(report.cost.stackCheck).toMatchObject({ passes: true, waived: ["support-chat"] });
   });
 
   it("passes the prod stack under prod.json, where every policy is mandatory", () => {

@@ -309,6 +309,56 @@ function alertCases(): Case[] {
     pair(alert, wl(chat), "30m", histogramSeries(5), histogramSeries(10));
   }
 
+  // Engine metrics missing (interactive): GPU pods billed and ready while no engine series is scraped (PodMonitor broken,
+  // port renamed, NetworkPolicy): the utilization rule has no tokens, so the break-even alert cannot fire; this one must.
+  // Prometheus writes stale markers when a scrape fails or its target goes: the engine's series end at once (`stale`).
+  const chatReplicas = (minutes: readonly { pods: number; ready: number }[]): Series[] => {
+    const node = (i: number) => `ip-10-0-3-${i}`;
+    const podSeries = [0, 1].flatMap((i) => {
+      const pod = podOf(chat, i);
+      const present = (value: number) => perMinute(minutes.map((m) => (i < m.pods ? value : null)));
+      return [
+        { series: `kube_node_status_capacity${labelsOf({ node: node(i), resource: "nvidia_com_gpu", unit: "integer" })}`, values: present(chat.gpusPerReplica) },
+        { series: `kube_pod_container_resource_requests${labelsOf({ namespace: chat.namespace, pod, container: "vllm", node: node(i), resource: "nvidia_com_gpu", unit: "integer" })}`, values: present(chat.gpusPerReplica) },
+        { series: `kube_pod_status_phase${labelsOf({ namespace: chat.namespace, pod, uid: `uid-${pod}`, phase: "Running" })}`, values: present(1) },
+      ];
+    });
+    const deployment = labelsOf({ namespace: chat.namespace, deployment: chat.workloadObjectName });
+    return [
+      ...podSeries,
+      { series: `kube_deployment_status_replicas${deployment}`, values: perMinute(minutes.map((m) => m.pods)) },
+      { series: `kube_deployment_status_replicas_ready${deployment}`, values: perMinute(minutes.map((m) => m.ready)) },
+    ];
+  };
+  /** vLLM's queue gauge of the engine, scraped in the minutes `scraped` says, stale (scrape failed, target gone) after. */
+  const engineScraped = (minutes: number, scraped: (m: number) => boolean): Series => ({
+    series: `vllm:num_requests_waiting${labelsOf(engineLabels(chat))}`,
+    values: Array.from({ length: minutes + 1 }, (_, m) => (scraped(m) ? "0" : m > 0 && scraped(m - 1) ? "stale" : "_")).join(" "),
+  });
+  const minutesOf = (count: number, at: (m: number) => { pods: number; ready: number }) => Array.from({ length: count + 1 }, (_, m) => at(m));
+  out.push({
+    name: `${LIVE_ALERTS.engineMetricsMissing} fires`,
+    series: [...chatReplicas(minutesOf(40, () => ({ pods: 2, ready: 2 }))), engineScraped(40, (m) => m < 10)],
+    checks: [
+      { name: "pending while the for runs", expr: firing(LIVE_ALERTS.engineMetricsMissing, wl(chat)), evalTime: "15m", expect: null },
+      { name: "firing: two ready replicas billed, no engine series for 20 minutes", expr: firing(LIVE_ALERTS.engineMetricsMissing, wl(chat)), evalTime: "30m", expect: 1 },
+      { name: "the break-even alert has nothing to read", expr: `count(${LIVE_SERIES.utilizationWindow}{workload="${chat.workload}"})`, evalTime: "30m", expect: null },
+    ],
+  });
+  // Silent: engine scraped while its replicas run (0-30 min); scaled to zero, nothing billed and nothing scraped (31-60);
+  // one replica billed while it loads the model, not ready yet, its engine not serving metrics (61-90).
+  const phases = minutesOf(90, (m) => (m <= 30 ? { pods: 2, ready: 2 } : m <= 60 ? { pods: 0, ready: 0 } : { pods: 1, ready: 0 }));
+  out.push({
+    name: `${LIVE_ALERTS.engineMetricsMissing} stays silent`,
+    series: [...chatReplicas(phases), engineScraped(90, (m) => m <= 30)],
+    checks: [
+      { name: "silent: replicas billed and engine scraped", expr: firing(LIVE_ALERTS.engineMetricsMissing, wl(chat)), evalTime: "30m", expect: null },
+      { name: "silent: scaled to zero, no pods", expr: firing(LIVE_ALERTS.engineMetricsMissing, wl(chat)), evalTime: "60m", expect: null },
+      { name: "silent: a replica billed while it loads, not ready", expr: firing(LIVE_ALERTS.engineMetricsMissing, wl(chat)), evalTime: "90m", expect: null },
+      { name: "the loading replica is billed", expr: equals(`${LIVE_SERIES.gpusBilled}{workload="${chat.workload}"}`, chat.gpusPerReplica), evalTime: "90m", expect: 1 },
+    ],
+  });
+
   // Spill and fallback: shares of the guard's owned attempts.
   const guard = (outcome: string, perMinute: number) => ({
     series: `inference_guard_requests_total${labelsOf({ job: "admission-guard", workload: chat.workload, outcome, namespace: chat.namespace, pod: "support-chat-7d9f-abcde" })}`,
