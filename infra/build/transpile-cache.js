@@ -75,14 +75,15 @@ function transpiledCopy(options) {
   fs.mkdirSync(options.cacheRoot, { recursive: true });
   const staging = fs.mkdtempSync(path.join(options.cacheRoot, ".staging-"));
   try {
+    /** @type {string[]} */
+    const typescript = [];
     for (const file of filesOf(root, options.directories)) {
       if (skip.has(path.basename(file)) || file.endsWith(".d.ts")) continue;
       const from = path.join(root, file);
       const to = path.join(staging, file);
       fs.mkdirSync(path.dirname(to), { recursive: true });
       if (file.endsWith(".ts")) {
-        const { code } = esbuild.transformSync(fs.readFileSync(from, "utf8"), { loader: "ts", format: "cjs", platform: "node", target: "node20", sourcefile: from });
-        fs.writeFileSync(to.replace(/\.ts$/, ".js"), code);
+        typescript.push(from);
       } else if (path.basename(file) === "package.json") {
         const manifest = JSON.parse(fs.readFileSync(from, "utf8"));
         if (typeof manifest.main === "string") manifest.main = manifest.main.replace(/\.ts$/, ".js");
@@ -90,6 +91,11 @@ function transpiledCopy(options) {
       } else {
         fs.copyFileSync(from, to);
       }
+    }
+    // One esbuild call for every file (it transpiles them in parallel), each still one-to-one: no bundling,
+    // and no tsconfig read (`tsconfigRaw`), so the output is what a per-file transform gives.
+    if (typescript.length > 0) {
+      esbuild.buildSync({ entryPoints: typescript, outbase: root, outdir: staging, bundle: false, format: "cjs", platform: "node", target: "node20", tsconfigRaw: {}, logLevel: "silent" });
     }
     fs.writeFileSync(path.join(staging, ".complete"), "");
     try {
